@@ -1,0 +1,31 @@
+"""Who is calling: the verified claims of an access token, nothing read from the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID
+
+
+class Role(StrEnum):
+    OWNER = "OWNER"
+    ADMIN = "ADMIN"
+    MEMBER = "MEMBER"
+
+
+MANAGER_ROLES = frozenset({Role.OWNER, Role.ADMIN})
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    user_id: UUID
+    tenant_id: UUID | None
+    role: Role | None
+    superadmin: bool
+    expires_at: datetime
+    token_id: str
+
+    @property
+    def can_manage_tenant(self) -> bool:
+        return self.role in MANAGER_ROLES

@@ -1,0 +1,114 @@
+"""Access tokens: HS256 JWS signed and verified with joserfc, algorithm pinned.
+
+Refresh tokens are opaque random strings; only their SHA-256 is stored (see db/queries/auth.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import OctKey
+
+from iafactory.auth.principal import Principal, Role
+from iafactory.errors import Unauthenticated
+
+ALGORITHM = "HS256"
+_INVALID = "Invalid or expired token."
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    token: str
+    expires_at: datetime
+
+
+class TokenService:
+    """Issues and verifies access tokens.
+
+    >>> service = TokenService(secret="s" * 32, issuer="iafactory", audience="iafactory-api", ttl=60)
+    >>> issued = service.issue(user_id=uuid.uuid4(), tenant_id=None, role=None, superadmin=False)
+    >>> service.verify(issued.token).superadmin
+    False
+    """
+
+    def __init__(self, *, secret: str, issuer: str, audience: str, ttl: int) -> None:
+        self._key = OctKey.import_key(secret)
+        self._issuer = issuer
+        self._audience = audience
+        self._ttl = ttl
+        self._claims_registry = jwt.JWTClaimsRegistry(
+            leeway=5,
+            iss={"essential": True, "value": issuer},
+            aud={"essential": True, "value": audience},
+            exp={"essential": True},
+            iat={"essential": True},
+            sub={"essential": True},
+            jti={"essential": True},
+        )
+
+    def issue(
+        self,
+        *,
+        user_id: uuid.UUID,
+        tenant_id: uuid.UUID | None,
+        role: Role | None,
+        superadmin: bool,
+    ) -> IssuedToken:
+        now = int(datetime.now(UTC).timestamp())
+        claims: dict[str, Any] = {
+            "sub": str(user_id),
+            "iss": self._issuer,
+            "aud": self._audience,
+            "iat": now,
+            "exp": now + self._ttl,
+            "jti": str(uuid.uuid4()),
+        }
+        if tenant_id is not None and role is not None:
+            claims["tenant_id"] = str(tenant_id)
+            claims["role"] = role.value
+        if superadmin:
+            claims["superadmin"] = True
+        token = jwt.encode({"alg": ALGORITHM}, claims, self._key, algorithms=[ALGORITHM])
+        return IssuedToken(token=token, expires_at=datetime.fromtimestamp(now + self._ttl, UTC))
+
+    def verify(self, token: str) -> Principal:
+        """The principal of a valid token; `Unauthenticated` for anything else."""
+        try:
+            decoded = jwt.decode(token, self._key, algorithms=[ALGORITHM])
+            if decoded.header.get("alg") != ALGORITHM:
+                raise Unauthenticated(_INVALID)
+            self._claims_registry.validate(decoded.claims)
+            return _principal_from_claims(decoded.claims)
+        except (JoseError, ValueError, TypeError, KeyError) as error:
+            raise Unauthenticated(_INVALID) from error
+
+
+def _principal_from_claims(claims: dict[str, Any]) -> Principal:
+    tenant = claims.get("tenant_id")
+    role = claims.get("role")
+    superadmin = claims.get("superadmin", False)
+    if not isinstance(superadmin, bool) or (tenant is None) != (role is None):
+        raise ValueError("inconsistent claims")
+    return Principal(
+        user_id=uuid.UUID(claims["sub"]),
+        tenant_id=uuid.UUID(tenant) if tenant is not None else None,
+        role=Role(role) if role is not None else None,
+        superadmin=superadmin,
+        expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+        token_id=str(claims["jti"]),
+    )
+
+
+def new_refresh_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def hash_refresh_token(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()

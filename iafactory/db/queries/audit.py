@@ -1,0 +1,43 @@
+"""The audit trail: appended in the same transaction as the change it records."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from iafactory.db.scope import Database
+
+
+async def append(
+    db: Database,
+    *,
+    tenant_id: UUID,
+    action: str,
+    target_type: str | None = None,
+    target_id: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """actor_id and request_id default to the transaction's own settings (see scope.py)."""
+    await db.execute(
+        "INSERT INTO audit_log (tenant_id, action, target_type, target_id, details)"
+        " VALUES ($1, $2, $3, $4, $5)",
+        tenant_id,
+        action,
+        target_type,
+        target_id,
+        details,
+    )
+
+
+async def page(
+    db: Database, *, tenant_id: UUID, first: int, after: int | None
+) -> list[asyncpg.Record]:
+    return await db.fetch(
+        "SELECT id, at, actor_id, action, target_type, target_id, request_id FROM audit_log"
+        " WHERE tenant_id = $1 AND ($3::bigint IS NULL OR id < $3) ORDER BY id DESC LIMIT $2",
+        tenant_id,
+        first + 1,
+        after,
+    )

@@ -1,0 +1,90 @@
+"""Projects of the active tenant. Every statement filters on tenant_id explicitly (index use,
+shard pruning later) while row-level security stays the wall behind it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from iafactory.db.scope import Database
+
+COLUMNS = "tenant_id, id, name, description, created_by, created_at, updated_at"
+
+
+async def page(
+    db: Database, *, tenant_id: UUID, first: int, after: tuple[datetime, UUID] | None
+) -> list[asyncpg.Record]:
+    """Newest first; one row more than asked so the caller knows whether a next page exists."""
+    if after is None:
+        return await db.fetch(
+            f"SELECT {COLUMNS} FROM projects WHERE tenant_id = $1"
+            " ORDER BY created_at DESC, id DESC LIMIT $2",
+            tenant_id,
+            first + 1,
+        )
+    return await db.fetch(
+        f"SELECT {COLUMNS} FROM projects WHERE tenant_id = $1 AND (created_at, id) < ($3, $4)"
+        " ORDER BY created_at DESC, id DESC LIMIT $2",
+        tenant_id,
+        first + 1,
+        after[0],
+        after[1],
+    )
+
+
+async def count(db: Database, *, tenant_id: UUID) -> int:
+    return int(await db.fetchval("SELECT count(*) FROM projects WHERE tenant_id = $1", tenant_id))
+
+
+async def by_ids(db: Database, *, tenant_id: UUID, ids: list[UUID]) -> list[asyncpg.Record]:
+    return await db.fetch(
+        f"SELECT {COLUMNS} FROM projects WHERE tenant_id = $1 AND id = ANY($2::uuid[])",
+        tenant_id,
+        ids,
+    )
+
+
+async def create(
+    db: Database, *, tenant_id: UUID, name: str, description: str | None, created_by: UUID
+) -> asyncpg.Record:
+    row = await db.fetchrow(
+        f"INSERT INTO projects (tenant_id, name, description, created_by) VALUES ($1, $2, $3, $4)"
+        f" RETURNING {COLUMNS}",
+        tenant_id,
+        name,
+        description,
+        created_by,
+    )
+    assert row is not None
+    return row
+
+
+async def update(
+    db: Database,
+    *,
+    tenant_id: UUID,
+    project_id: UUID,
+    name: str | None,
+    description: str | None,
+    set_description: bool,
+) -> asyncpg.Record | None:
+    return await db.fetchrow(
+        "UPDATE projects SET name = coalesce($3, name),"
+        " description = CASE WHEN $4 THEN $5 ELSE description END,"
+        " updated_at = clock_timestamp()"
+        f" WHERE tenant_id = $1 AND id = $2 RETURNING {COLUMNS}",
+        tenant_id,
+        project_id,
+        name,
+        set_description,
+        description,
+    )
+
+
+async def delete(db: Database, *, tenant_id: UUID, project_id: UUID) -> bool:
+    status = await db.execute(
+        "DELETE FROM projects WHERE tenant_id = $1 AND id = $2", tenant_id, project_id
+    )
+    return status.endswith(" 1")

@@ -1,0 +1,142 @@
+"""The application's expected failures, each carrying its contract code.
+
+Anything raised that is not an `AppError` is a bug: it reaches the client as INTERNAL with
+a masked message, and the details go to the log with the request id.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+
+class ErrorCode(StrEnum):
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    TENANT_REQUIRED = "TENANT_REQUIRED"
+    TENANT_SUSPENDED = "TENANT_SUSPENDED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    CONFLICT = "CONFLICT"
+    RATE_LIMITED = "RATE_LIMITED"
+    QUOTA_EXCEEDED = "QUOTA_EXCEEDED"
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+    QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+    INTERNAL = "INTERNAL"
+
+
+HTTP_STATUS: dict[ErrorCode, int] = {
+    ErrorCode.UNAUTHENTICATED: 401,
+    ErrorCode.FORBIDDEN: 403,
+    ErrorCode.RATE_LIMITED: 429,
+    ErrorCode.PAYLOAD_TOO_LARGE: 413,
+    ErrorCode.UNSUPPORTED_MEDIA_TYPE: 415,
+}
+
+
+class AppError(Exception):
+    """An expected failure whose message is safe to show to the client."""
+
+    code: ErrorCode = ErrorCode.INTERNAL
+    default_message = "Internal server error."
+
+    def __init__(self, message: str | None = None, **extensions: Any) -> None:
+        self.message = message or self.default_message
+        self.extensions = extensions
+        super().__init__(self.message)
+
+
+class Unauthenticated(AppError):
+    code = ErrorCode.UNAUTHENTICATED
+    default_message = "Authentication required."
+
+
+class TenantRequired(AppError):
+    code = ErrorCode.TENANT_REQUIRED
+    default_message = "This field needs a token bound to a tenant."
+
+
+class TenantSuspended(AppError):
+    code = ErrorCode.TENANT_SUSPENDED
+    default_message = "This tenant is suspended."
+
+
+class Forbidden(AppError):
+    code = ErrorCode.FORBIDDEN
+    default_message = "You are not allowed to do this."
+
+
+class NotFound(AppError):
+    code = ErrorCode.NOT_FOUND
+    default_message = "Not found."
+
+
+class BadUserInput(AppError):
+    code = ErrorCode.BAD_USER_INPUT
+    default_message = "Invalid input."
+
+
+class Conflict(AppError):
+    code = ErrorCode.CONFLICT
+    default_message = "This conflicts with existing data."
+
+
+class RateLimited(AppError):
+    code = ErrorCode.RATE_LIMITED
+    default_message = "Too many requests."
+
+    def __init__(self, retry_after: int, message: str | None = None) -> None:
+        super().__init__(message, retryAfter=max(1, retry_after))
+        self.retry_after = max(1, retry_after)
+
+
+class QuotaExceeded(AppError):
+    code = ErrorCode.QUOTA_EXCEEDED
+    default_message = "This would exceed your plan's quota."
+
+
+class PayloadTooLarge(AppError):
+    code = ErrorCode.PAYLOAD_TOO_LARGE
+    default_message = "The upload is larger than allowed."
+
+
+class UnsupportedMediaType(AppError):
+    code = ErrorCode.UNSUPPORTED_MEDIA_TYPE
+    default_message = "The upload is not decodable audio."
+
+
+class QueryTooComplex(AppError):
+    code = ErrorCode.QUERY_TOO_COMPLEX
+    default_message = "The query is too complex."
+
+
+# SQLSTATEs raised by our own SQL functions (migrations/CONVENTIONS.md) and by PostgreSQL.
+SQLSTATE_ERRORS: dict[str, type[AppError]] = {
+    "IA401": Unauthenticated,
+    "IA403": Forbidden,
+    "IA404": NotFound,
+    "IA409": Conflict,
+    "IA422": BadUserInput,
+    "IA423": TenantSuspended,
+    "IA428": TenantRequired,
+    "IA402": QuotaExceeded,
+    "23505": Conflict,  # unique_violation
+    "23503": NotFound,  # foreign_key_violation: the referenced row is not in this tenant
+    "23514": BadUserInput,  # check_violation
+    "23502": BadUserInput,  # not_null_violation
+    "22P02": BadUserInput,  # invalid_text_representation (e.g. a malformed uuid)
+    "22001": BadUserInput,  # string_data_right_truncation
+    "42501": NotFound,  # insufficient_privilege / RLS violation: never confirm the row exists
+}
+
+
+def from_sqlstate(sqlstate: str | None, message: str | None = None) -> AppError | None:
+    """The AppError for a database error, or None when it is unexpected (→ INTERNAL)."""
+    error_class = SQLSTATE_ERRORS.get(sqlstate or "")
+    if error_class is None:
+        return None
+    # Our own functions raise messages written for clients; PostgreSQL's own may name
+    # tables, constraints or values, so those get the class's generic message.
+    own = (sqlstate or "").startswith("IA")
+    return error_class(message if own else None)

@@ -1,0 +1,27 @@
+"""Structured logs (structlog): JSON lines carrying request_id, tenant_id and user_id."""
+
+from __future__ import annotations
+
+import logging
+
+import structlog
+
+from iafactory.settings import Settings
+
+
+def configure_logging(settings: Settings) -> None:
+    level = logging.getLevelNamesMapping().get(settings.log_level.upper(), logging.INFO)
+    renderer: structlog.typing.Processor = (
+        structlog.processors.JSONRenderer() if settings.log_json else structlog.dev.ConsoleRenderer()
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.dict_tracebacks,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        cache_logger_on_first_use=True,
+    )

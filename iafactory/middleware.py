@@ -1,0 +1,183 @@
+"""Pure ASGI middleware, outermost first: request id → upload guard → authentication.
+
+Pure ASGI (not BaseHTTPMiddleware) so that WebSockets pass through and a body is never
+buffered here: the upload guard counts bytes as they stream in.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from iafactory.auth.tokens import TokenService
+from iafactory.errors import AppError, ErrorCode, Forbidden, HTTP_STATUS, PayloadTooLarge
+
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+PREFLIGHT_HEADERS = (b"apollo-require-preflight", b"x-apollo-operation-name", b"graphql-preflight")
+
+
+def header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+async def send_error(scope: Scope, send: Send, error: AppError, *, status: int | None = None) -> None:
+    """A GraphQL-shaped error response, for failures answered before GraphQL runs."""
+    body = json.dumps(
+        {
+            "data": None,
+            "errors": [
+                {
+                    "message": error.message,
+                    "extensions": {
+                        "code": error.code.value,
+                        **error.extensions,
+                        "requestId": scope.get("request_id"),
+                    },
+                }
+            ],
+        }
+    ).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if "retryAfter" in error.extensions:
+        headers.append((b"retry-after", str(error.extensions["retryAfter"]).encode()))
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status or HTTP_STATUS.get(error.code, 400),
+            "headers": headers,
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class RequestIdMiddleware:
+    """Gives every request an id (a valid incoming X-Request-ID is kept), echoes it, adds
+    X-Tenant-Context for authenticated requests, and binds both to every log line."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        incoming = header(scope, b"x-request-id")
+        request_id = incoming if incoming and REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        scope["request_id"] = request_id
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                principal = scope.get("principal")
+                if principal is not None and principal.tenant_id is not None:
+                    headers.append((b"x-tenant-context", str(principal.tenant_id).encode()))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class UploadGuardMiddleware:
+    """For multipart POSTs (file uploads): refuse without a preflight-forcing header (CSRF:
+    a browser form cannot send one), and stop at the size limit while the body streams in,
+    before Starlette spools it to disk."""
+
+    def __init__(self, app: ASGIApp, *, max_upload_bytes: int, path: str = "/graphql") -> None:
+        self.app = app
+        self.max_upload_bytes = max_upload_bytes
+        self.path = path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        content_type = header(scope, b"content-type") or ""
+        if scope["type"] != "http" or not content_type.startswith("multipart/"):
+            await self.app(scope, receive, send)
+            return
+        if not any(header(scope, name) for name in PREFLIGHT_HEADERS):
+            await send_error(
+                scope,
+                send,
+                Forbidden("Multipart requests need an Apollo-Require-Preflight header (CSRF guard)."),
+            )
+            return
+        # Multipart framing adds a little around the file; the limit is on the whole body.
+        limit = self.max_upload_bytes + 64 * 1024
+        declared = header(scope, b"content-length")
+        too_large = PayloadTooLarge(f"The upload is larger than {self.max_upload_bytes} bytes.")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await send_error(scope, send, too_large)
+            return
+        received = 0
+        response_started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal response_started
+            response_started = response_started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _BodyTooLarge:
+            if not response_started:
+                await send_error(scope, send, too_large)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class AuthenticationMiddleware:
+    """Verifies a bearer token into scope["principal"] (signature, alg, iss, aud, exp).
+
+    No database work: whether the user is still a member and the tenant ACTIVE is checked
+    when the operation's transaction opens. A bad token is kept as scope["auth_error"], so
+    that fields needing no caller (login, health) still answer.
+    """
+
+    def __init__(self, app: ASGIApp, *, tokens: Callable[[], TokenService]) -> None:
+        self.app = app
+        self.tokens = tokens
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            authorization = header(scope, b"authorization")
+            if authorization:
+                scheme, _, token = authorization.partition(" ")
+                try:
+                    if scheme.lower() != "bearer" or not token.strip():
+                        raise AppError("Invalid or expired token.")
+                    principal = self.tokens().verify(token.strip())
+                except AppError as error:
+                    error.code = ErrorCode.UNAUTHENTICATED
+                    scope["auth_error"] = error
+                else:
+                    scope["principal"] = principal
+                    structlog.contextvars.bind_contextvars(
+                        tenant_id=str(principal.tenant_id) if principal.tenant_id else None,
+                        user_id=str(principal.user_id),
+                    )
+        await self.app(scope, receive, send)
+
+
+def scope_value(scope: Scope, key: str) -> Any:
+    return scope.get(key)

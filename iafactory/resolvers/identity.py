@@ -1,0 +1,195 @@
+"""Signing up, signing in, tokens, and the members of the active tenant."""
+
+from __future__ import annotations
+
+import strawberry
+
+from iafactory.auth import passwords
+from iafactory.auth.principal import Principal, Role
+from iafactory.auth.sessions import Session
+from iafactory.auth.tokens import hash_refresh_token, new_refresh_token
+from iafactory.db.queries import audit
+from iafactory.db.queries import auth as auth_queries
+from iafactory.db.queries import members as member_queries
+from iafactory.db.scope import autonomous_transaction
+from iafactory.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    TenantSuspended,
+    Unauthenticated,
+)
+from iafactory.resolvers import validation
+from iafactory.resolvers.context import OperationContext
+from iafactory.resolvers.pagination import parse_id
+from iafactory.schema.types.common import MemberRole
+from iafactory.schema.types.identity import AuthPayload, LoginInput, Member, RegisterInput, Viewer
+
+Info = strawberry.Info[OperationContext]
+BAD_CREDENTIALS = "Invalid email or password."
+
+
+async def _signed_in(info: Info, session: Session) -> AuthPayload:
+    await info.context.assume(session.principal)
+    return AuthPayload(
+        access_token=session.access_token,
+        refresh_token=session.refresh_token,
+        token_type="Bearer",
+        expires_at=session.expires_at,
+        viewer=Viewer.of(session.principal),
+    )
+
+
+async def me(info: Info) -> Viewer:
+    return Viewer.of(await info.context.authenticated())
+
+
+async def register(info: Info, input: RegisterInput) -> AuthPayload:
+    ctx = info.context
+    email = validation.email(input.email)
+    passwords.check_policy(input.password, email=email)
+    full_name = validation.optional_text(input.full_name, what="full name", maximum=200)
+    default_name = f"{(full_name or email.split('@')[0]).strip()}'s workspace"
+    tenant_name = validation.name(input.tenant_name or default_name, what="tenant name")
+    slug = validation.slug(input.tenant_slug) if input.tenant_slug else validation.slug_from(tenant_name)
+    user_id, tenant_id = await auth_queries.register(
+        ctx.db,
+        email=email,
+        password_hash=passwords.hash_password(input.password),
+        full_name=full_name.strip() if full_name else None,
+        tenant_name=tenant_name,
+        tenant_slug=slug,
+        region=validation.region(input.region),
+    )
+    session = await ctx.services.sessions.start(
+        ctx.db, user_id=user_id, tenant_id=tenant_id, role=Role.OWNER, superadmin=False
+    )
+    return await _signed_in(info, session)
+
+
+async def login(info: Info, input: LoginInput) -> AuthPayload:
+    ctx = info.context
+    record = await auth_queries.login_lookup(ctx.db, email=input.email)
+    # Unknown email and wrong password: same message, same argon2 cost.
+    if not passwords.verify_password(record.password_hash if record else None, input.password):
+        raise Unauthenticated(BAD_CREDENTIALS)
+    assert record is not None
+    memberships = await auth_queries.user_memberships(ctx.db, user_id=record.user_id)
+    if input.tenant_slug is not None:
+        chosen = [m for m in memberships if m.slug == input.tenant_slug]
+        if not chosen:
+            raise Forbidden("You are not a member of this tenant.")
+    else:
+        chosen = [m for m in memberships if m.status == "ACTIVE"] or memberships
+    if not chosen and not record.is_superadmin:
+        raise Forbidden("This account is not a member of any tenant.")
+    membership = chosen[0] if chosen else None
+    if membership is not None and membership.status != "ACTIVE":
+        raise TenantSuspended()
+    session = await ctx.services.sessions.start(
+        ctx.db,
+        user_id=record.user_id,
+        tenant_id=membership.tenant_id if membership else None,
+        role=Role(membership.role) if membership else None,
+        superadmin=record.is_superadmin,
+    )
+    payload = await _signed_in(info, session)
+    if membership is not None:
+        await audit.append(ctx.db, tenant_id=membership.tenant_id, action="login", target_type="User",
+                           target_id=str(record.user_id))
+    return payload
+
+
+async def refresh_token(info: Info, refresh_token: str) -> AuthPayload:
+    ctx = info.context
+    services = ctx.services
+    new_token = new_refresh_token()
+    # Its own transaction, committed whatever happens next: when the token is a replay,
+    # the revocation of its family must survive the UNAUTHENTICATED we answer with.
+    async with autonomous_transaction(services.pool, request_id=ctx.request_id) as db:
+        rotation = await auth_queries.rotate_refresh_token(
+            db,
+            token_hash=hash_refresh_token(refresh_token),
+            new_hash=hash_refresh_token(new_token),
+            expires_at=services.sessions.refresh_expiry(),
+        )
+    if rotation.outcome == "suspended":
+        raise TenantSuspended()
+    if rotation.outcome != "ok" or rotation.user_id is None:
+        raise Unauthenticated("Invalid or expired refresh token.")
+    access, principal = services.sessions.access(
+        user_id=rotation.user_id,
+        tenant_id=rotation.tenant_id,
+        role=Role(rotation.role) if rotation.role else None,
+        superadmin=rotation.is_superadmin,
+    )
+    return await _signed_in(info, Session(access, new_token, principal.expires_at, principal))
+
+
+async def logout(info: Info, refresh_token: str) -> bool:
+    return await auth_queries.revoke_refresh_family(
+        info.context.db, token_hash=hash_refresh_token(refresh_token)
+    )
+
+
+async def switch_tenant(info: Info, tenant_id: strawberry.ID) -> AuthPayload:
+    ctx = info.context
+    principal = await ctx.authenticated()
+    target = parse_id(tenant_id, what="tenantId")
+    memberships = await auth_queries.user_memberships(ctx.db, user_id=principal.user_id)
+    membership = next((m for m in memberships if m.tenant_id == target), None)
+    if membership is None:
+        raise NotFound()
+    if membership.status != "ACTIVE":
+        raise TenantSuspended()
+    session = await ctx.services.sessions.start(
+        ctx.db,
+        user_id=principal.user_id,
+        tenant_id=target,
+        role=Role(membership.role),
+        superadmin=principal.superadmin,
+    )
+    payload = await _signed_in(info, session)
+    await audit.append(ctx.db, tenant_id=target, action="switch_tenant", target_type="Tenant",
+                       target_id=str(target))
+    return payload
+
+
+async def members(info: Info) -> list[Member]:
+    _, tenant_id = await info.context.tenant()
+    rows = await member_queries.members(info.context.db, tenant_id=tenant_id)
+    return [Member.from_record(row) for row in rows]
+
+
+async def add_member(info: Info, email: str, role: MemberRole | None = MemberRole.MEMBER) -> Member:
+    role = role or MemberRole.MEMBER
+    ctx = info.context
+    principal, tenant_id = await ctx.manager()
+    _only_owners_touch_owners(principal, role.value)
+    user_id = await member_queries.add_by_email(ctx.db, email=validation.email(email), role=role.value)
+    row = await member_queries.membership(ctx.db, tenant_id=tenant_id, user_id=user_id)
+    assert row is not None
+    await audit.append(ctx.db, tenant_id=tenant_id, action="add_member", target_type="User",
+                       target_id=str(user_id), details={"role": role.value})
+    return Member.from_record(row)
+
+
+async def remove_member(info: Info, user_id: strawberry.ID) -> bool:
+    ctx = info.context
+    principal, tenant_id = await ctx.manager()
+    target = parse_id(user_id, what="userId")
+    existing = await member_queries.membership(ctx.db, tenant_id=tenant_id, user_id=target)
+    if existing is None:
+        raise NotFound()
+    _only_owners_touch_owners(principal, existing["role"])
+    if existing["role"] == Role.OWNER and await member_queries.count_owners(ctx.db, tenant_id=tenant_id) <= 1:
+        raise Conflict("A tenant keeps at least one OWNER.")
+    await member_queries.remove(ctx.db, tenant_id=tenant_id, user_id=target)
+    await audit.append(ctx.db, tenant_id=tenant_id, action="remove_member", target_type="User",
+                       target_id=str(target))
+    return True
+
+
+def _only_owners_touch_owners(principal: Principal, role: str) -> None:
+    if role == Role.OWNER and principal.role != Role.OWNER:
+        raise Forbidden("Only an OWNER may grant or remove the OWNER role.")

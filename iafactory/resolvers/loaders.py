@@ -1,0 +1,151 @@
+"""Per-operation dataloaders: one batched statement per kind of parent, never shared.
+
+A loader lives exactly as long as its OperationContext (one query or mutation, or one
+subscription event), so its cache can never serve one request's rows to another.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, TypeVar
+from uuid import UUID
+
+import asyncpg
+from aiodataloader import DataLoader
+
+from iafactory.db.queries import documents as document_queries
+from iafactory.db.queries import members as member_queries
+from iafactory.db.queries import projects as project_queries
+from iafactory.db.queries import tenants as tenant_queries
+from iafactory.db.scope import Database
+from iafactory.resolvers.pagination import check_first, decode_position, paginate
+
+if TYPE_CHECKING:
+    from iafactory.schema.types.identity import Tenant, User
+    from iafactory.schema.types.knowledge import Document, DocumentPage
+    from iafactory.schema.types.projects import Project
+    from iafactory.schema.types.voice import TranscriptionPage
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+ChildPageKey = tuple[UUID, int, str | None]  # (parent id, first, after)
+ChildPages = Callable[
+    [list[UUID], int, tuple[datetime, UUID] | None], Awaitable[Sequence[asyncpg.Record]]
+]
+
+
+def by_key(
+    fetch: Callable[[list[K]], Awaitable[Sequence[asyncpg.Record]]],
+    build: Callable[[asyncpg.Record], V],
+    key: str = "id",
+) -> DataLoader:
+    """A loader that fetches many rows in one statement and answers None for missing keys."""
+
+    async def batch(keys: list[K]) -> list[V | None]:
+        rows = await fetch(list(keys))
+        found = {row[key]: build(row) for row in rows}
+        return [found.get(k) for k in keys]
+
+    return DataLoader(batch_load_fn=batch)
+
+
+def child_pages(fetch: ChildPages, parent: str) -> DataLoader:
+    """Pages of children for many parents: one statement per distinct (first, after)."""
+
+    async def batch(keys: list[ChildPageKey]) -> list[list[asyncpg.Record]]:
+        groups: dict[tuple[int, str | None], list[UUID]] = defaultdict(list)
+        for parent_id, first, after in keys:
+            groups[(first, after)].append(parent_id)
+        rows_by_key: dict[ChildPageKey, list[asyncpg.Record]] = defaultdict(list)
+        for (first, after), parent_ids in groups.items():
+            for row in await fetch(parent_ids, first, decode_position(after)):
+                rows_by_key[(row[parent], first, after)].append(row)
+        return [rows_by_key[key] for key in keys]
+
+    return DataLoader(batch_load_fn=batch)
+
+
+class Loaders:
+    def __init__(self, db: Database, tenant_id: UUID | None) -> None:
+        from iafactory.schema.types.identity import Tenant, User
+        from iafactory.schema.types.knowledge import Document
+        from iafactory.schema.types.projects import Project
+
+        self._db = db
+        self._tenant_id = tenant_id
+        self._memberships: dict[UUID, list[asyncpg.Record]] = {}
+        self.users: DataLoader = by_key(
+            lambda ids: member_queries.users_by_ids(db, ids=ids), User.from_record
+        )
+        self.tenants: DataLoader = by_key(
+            lambda ids: tenant_queries.by_ids(db, ids=ids), Tenant.from_record
+        )
+        self.projects: DataLoader = by_key(self._in_tenant(project_queries.by_ids), Project.from_record)
+        self.documents: DataLoader = by_key(
+            self._in_tenant(document_queries.by_ids), Document.from_record
+        )
+        self._project_documents = child_pages(self._document_pages, "project_id")
+
+    def _in_tenant(
+        self, query: Callable[..., Awaitable[Sequence[asyncpg.Record]]]
+    ) -> Callable[[list[UUID]], Awaitable[Sequence[asyncpg.Record]]]:
+        async def fetch(ids: list[UUID]) -> Sequence[asyncpg.Record]:
+            if self._tenant_id is None:
+                return []
+            return await query(self._db, tenant_id=self._tenant_id, ids=ids)
+
+        return fetch
+
+    async def _document_pages(
+        self, project_ids: list[UUID], first: int, after: tuple[datetime, UUID] | None
+    ) -> Sequence[asyncpg.Record]:
+        if self._tenant_id is None:
+            return []
+        return await document_queries.pages_for_projects(
+            self._db, tenant_id=self._tenant_id, project_ids=project_ids, first=first, after=after
+        )
+
+    async def memberships_of(self, user_id: UUID) -> list[asyncpg.Record]:
+        if user_id not in self._memberships:
+            self._memberships[user_id] = await member_queries.memberships_of(
+                self._db, user_id=user_id
+            )
+        return self._memberships[user_id]
+
+    def user(self, user_id: UUID | None) -> Awaitable[User | None]:
+        return _none() if user_id is None else self.users.load(user_id)
+
+    def project(self, project_id: UUID | None) -> Awaitable[Project | None]:
+        return _none() if project_id is None else self.projects.load(project_id)
+
+    def document(self, document_id: UUID | None) -> Awaitable[Document | None]:
+        return _none() if document_id is None else self.documents.load(document_id)
+
+    async def project_documents(
+        self, project_id: UUID, *, first: int | None, after: str | None, max_first: int | None = 100
+    ) -> DocumentPage:
+        from iafactory.schema.types.knowledge import Document, DocumentPage
+
+        first = check_first(first, maximum=max_first)
+        rows = await self._project_documents.load((project_id, first, after))
+        nodes, page_info = paginate(rows, first, Document.from_record)
+        return DocumentPage(
+            nodes=nodes, page_info=page_info, total_count=rows[0]["total_count"] if rows else 0
+        )
+
+    async def project_transcriptions(
+        self, project_id: UUID, *, first: int | None, after: str | None
+    ) -> TranscriptionPage:
+        from iafactory.schema.types.common import PageInfo
+        from iafactory.schema.types.voice import TranscriptionPage
+
+        first = check_first(first, maximum=100)
+        return TranscriptionPage(
+            nodes=[], page_info=PageInfo(has_next_page=False, end_cursor=None), total_count=0
+        )
+
+
+async def _none() -> None:
+    return None

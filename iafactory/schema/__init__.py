@@ -1,0 +1,1 @@
+"""GraphQL schema: Strawberry types per domain, extensions, the view, build_schema()."""

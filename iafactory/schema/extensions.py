@@ -1,0 +1,114 @@
+"""Schema extensions: the operation's tenant transaction, and error codes on every error."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import structlog
+from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
+
+from iafactory.errors import AppError, ErrorCode
+from iafactory.resolvers.context import OperationContext, RequestContext
+
+log = structlog.get_logger("iafactory.errors")
+
+TOO_COMPLEX = re.compile(
+    r"exceeds maximum operation depth|aliases found|more than \d+ tokens", re.IGNORECASE
+)
+INTERNAL_MESSAGE = "Internal server error."
+
+
+class OperationScope(SchemaExtension):
+    """Wraps each query or mutation in ONE tenant-bound transaction (db/scope.py).
+
+    The transaction opens on the first database use, commits when the operation has no
+    error and rolls back otherwise, so a failed mutation leaves no partial write.
+    Subscriptions get short transactions per statement instead: this hook spans their whole
+    life, and a transaction held that long would pin a snapshot and a pooled connection.
+    """
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        execution = self.execution_context
+        request: RequestContext = execution.context
+        operation = OperationContext(
+            request,
+            is_subscription=lambda: execution.operation_type is OperationType.SUBSCRIPTION,
+        )
+        execution.context = operation
+        succeeded = False
+        try:
+            yield
+            result = execution.result
+            succeeded = result is not None and not result.errors
+        finally:
+            try:
+                await operation.close(commit=succeeded)
+            except Exception as error:  # noqa: BLE001 - a failed COMMIT must reach the client
+                if execution.result is not None:
+                    execution.result.data = None
+                    execution.result.errors = [GraphQLError(str(error), original_error=error)]
+
+
+class ErrorCodes(SchemaExtension):
+    """Gives every error its contract code and the request id; masks unexpected ones."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        self._format(self.execution_context.result)
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        self._format(result)
+        yield None
+
+    def _format(self, result: ExecutionResult | GraphQLExecutionResult | None) -> None:
+        if result is None or not result.errors:
+            return
+        request_id = getattr(self.execution_context.context, "request_id", None)
+        result.errors = [formatted(error, request_id) for error in result.errors]
+
+
+def formatted(error: GraphQLError, request_id: str | None) -> GraphQLError:
+    if (error.extensions or {}).get("code"):
+        return error  # already formatted (a stream result seen twice)
+    original = error.original_error
+    extensions: dict[str, Any]
+    if isinstance(original, AppError):
+        message = original.message
+        extensions = {"code": original.code.value, **original.extensions}
+    elif original is None:
+        # graphql-core's own: syntax, validation, variable coercion, or our limiters.
+        message = error.message
+        code = ErrorCode.QUERY_TOO_COMPLEX if TOO_COMPLEX.search(message) else ErrorCode.BAD_USER_INPUT
+        extensions = {"code": code.value}
+    else:
+        message = INTERNAL_MESSAGE
+        extensions = {"code": ErrorCode.INTERNAL.value}
+    extensions["requestId"] = request_id
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=None,
+        extensions=extensions,
+    )
+
+
+def log_unexpected(errors: list[GraphQLError], request_id: str | None) -> None:
+    for error in errors:
+        original = error.original_error
+        if original is None or isinstance(original, AppError):
+            continue
+        log.error(
+            "unexpected error",
+            request_id=request_id,
+            path=error.path,
+            exc_info=(type(original), original, original.__traceback__),
+        )

@@ -1,0 +1,41 @@
+"""Types shared by every domain: page info, enums, health."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class Health:
+    status: str
+    database: bool
+    voice: bool
+    version: str
+
+
+@strawberry.enum
+class Plan(Enum):
+    FREE = "FREE"
+    PRO = "PRO"
+    ENTERPRISE = "ENTERPRISE"
+
+
+@strawberry.enum
+class TenantStatus(Enum):
+    ACTIVE = "ACTIVE"
+    SUSPENDED = "SUSPENDED"
+
+
+@strawberry.enum
+class MemberRole(Enum):
+    OWNER = "OWNER"
+    ADMIN = "ADMIN"
+    MEMBER = "MEMBER"

@@ -1,0 +1,50 @@
+"""Plans, usage and the audit trail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import strawberry
+
+from iafactory.resolvers.context import OperationContext
+from iafactory.schema.types.common import PageInfo
+from iafactory.schema.types.identity import User
+
+
+@strawberry.type
+class PlanLimits:
+    max_projects: int | None
+    max_storage_bytes: float | None
+    max_audio_seconds_per_month: float | None
+    requests_per_minute: int
+
+
+@strawberry.type
+class TenantUsage:
+    projects: int
+    documents: int
+    storage_bytes: float
+    audio_seconds_this_month: float
+    limits: PlanLimits
+
+
+@strawberry.type
+class AuditEntry:
+    id: strawberry.ID
+    at: datetime
+    action: str
+    target_type: str | None
+    target_id: strawberry.ID | None
+    request_id: str | None
+    actor_id: strawberry.Private[UUID | None]
+
+    @strawberry.field
+    async def actor(self, info: strawberry.Info[OperationContext]) -> User | None:
+        return await info.context.loaders.user(self.actor_id)
+
+
+@strawberry.type
+class AuditPage:
+    nodes: list[AuditEntry]
+    page_info: PageInfo

@@ -1,0 +1,189 @@
+"""Tenants, users, members and the signed-in viewer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+import strawberry
+
+from iafactory.auth.principal import Principal, Role
+from iafactory.errors import TenantRequired
+from iafactory.resolvers.context import OperationContext
+from iafactory.schema.types.common import MemberRole, PageInfo, Plan, TenantStatus
+
+
+@strawberry.type
+class Tenant:
+    id: strawberry.ID
+    name: str
+    slug: str
+    region: str
+    plan: Plan
+    status: TenantStatus
+    created_at: datetime
+
+    @classmethod
+    def from_record(cls, row: asyncpg.Record) -> Tenant:
+        return cls(
+            id=strawberry.ID(str(row["id"])),
+            name=row["name"],
+            slug=row["slug"],
+            region=row["region"],
+            plan=Plan(row["plan"]),
+            status=TenantStatus(row["status"]),
+            created_at=row["created_at"],
+        )
+
+
+@strawberry.type
+class TenantPage:
+    nodes: list[Tenant]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type
+class User:
+    id: strawberry.ID
+    email: str
+    full_name: str | None
+    created_at: datetime
+
+    @classmethod
+    def from_record(cls, row: asyncpg.Record) -> User:
+        return cls(
+            id=strawberry.ID(str(row["id"])),
+            email=row["email"],
+            full_name=row["full_name"],
+            created_at=row["created_at"],
+        )
+
+
+async def _load_user(info: strawberry.Info[OperationContext], user_id: UUID) -> User:
+    user = await info.context.loaders.users.load(user_id)
+    if user is None:  # a member row is only visible with its user; this is a broken invariant
+        raise LookupError(f"user {user_id} of a visible membership is not visible")
+    return user
+
+
+@strawberry.type
+class Member:
+    role: MemberRole
+    joined_at: datetime
+    user_id: strawberry.Private[UUID]
+
+    @strawberry.field
+    async def user(self, info: strawberry.Info[OperationContext]) -> User:
+        return await _load_user(info, self.user_id)
+
+    @classmethod
+    def from_record(cls, row: asyncpg.Record) -> Member:
+        return cls(role=MemberRole(row["role"]), joined_at=row["joined_at"], user_id=row["user_id"])
+
+
+@strawberry.type
+class Membership:
+    role: MemberRole
+    tenant_id: strawberry.Private[UUID]
+
+    @strawberry.field
+    async def tenant(self, info: strawberry.Info[OperationContext]) -> Tenant:
+        tenant = await info.context.loaders.tenants.load(self.tenant_id)
+        if tenant is None:
+            raise LookupError(f"tenant {self.tenant_id} of a visible membership is not visible")
+        return tenant
+
+
+@strawberry.type
+class Viewer:
+    is_superadmin: bool
+    token_expires_at: datetime
+    user_id: strawberry.Private[UUID]
+    # None only for a super-admin signed in without a tenant: tenant and role then answer
+    # TENANT_REQUIRED, the rest of the viewer still resolves.
+    tenant_id: strawberry.Private[UUID | None]
+    member_role: strawberry.Private[Role | None]
+
+    @classmethod
+    def of(cls, principal: Principal) -> Viewer:
+        return cls(
+            is_superadmin=principal.superadmin,
+            token_expires_at=principal.expires_at,
+            user_id=principal.user_id,
+            tenant_id=principal.tenant_id,
+            member_role=principal.role,
+        )
+
+    @strawberry.field
+    def role(self) -> MemberRole:
+        if self.member_role is None:
+            raise TenantRequired()
+        return MemberRole(self.member_role.value)
+
+    @strawberry.field
+    async def user(self, info: strawberry.Info[OperationContext]) -> User:
+        return await _load_user(info, self.user_id)
+
+    @strawberry.field
+    async def tenant(self, info: strawberry.Info[OperationContext]) -> Tenant:
+        if self.tenant_id is None:
+            raise TenantRequired()
+        tenant = await info.context.loaders.tenants.load(self.tenant_id)
+        if tenant is None:
+            raise LookupError(f"active tenant {self.tenant_id} is not visible")
+        return tenant
+
+    @strawberry.field
+    async def memberships(self, info: strawberry.Info[OperationContext]) -> list[Membership]:
+        rows = await info.context.loaders.memberships_of(self.user_id)
+        return [Membership(role=MemberRole(r["role"]), tenant_id=r["tenant_id"]) for r in rows]
+
+
+@strawberry.type
+class AuthPayload:
+    access_token: str
+    refresh_token: str
+    token_type: str
+    expires_at: datetime
+    viewer: Viewer
+
+
+@strawberry.input
+class RegisterInput:
+    email: str
+    password: str
+    full_name: str | None = None
+    tenant_name: str | None = strawberry.field(
+        default=None, description="Defaults to a workspace named after the user."
+    )
+    tenant_slug: str | None = None
+    region: str | None = "DZ"
+
+
+@strawberry.input
+class LoginInput:
+    email: str
+    password: str
+    tenant_slug: str | None = strawberry.field(
+        default=None, description="Which of the user's tenants to enter; defaults to the first joined."
+    )
+
+
+@strawberry.input
+class CreateTenantInput:
+    name: str
+    slug: str
+    region: str | None = "DZ"
+    plan: Plan | None = Plan.FREE
+    owner_email: str | None = strawberry.field(
+        default=None, description="An existing user who becomes OWNER."
+    )
+
+
+@strawberry.input
+class UpdateTenantInput:
+    name: str | None = None
+    plan: Plan | None = None
+    status: TenantStatus | None = None

@@ -1,0 +1,121 @@
+"""One validated settings object, read from the environment (and `.env`) once at start.
+
+Every variable is documented in ../shared/CONTRACT.md; the app factory takes a `Settings`
+instance, so tests build their own instead of mutating the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import time
+from enum import StrEnum
+from pathlib import Path
+from typing import Self
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+RATE_PATTERN = re.compile(r"^\s*\d+\s*/\s*(second|minute|hour)\s*$")
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    database_url: str | None = Field(default=None, alias="DATABASE_URL")
+    data_dir: Path = Field(default=Path(".iafactory"), alias="IAFACTORY_DATA_DIR")
+    env: Environment = Field(default=Environment.DEVELOPMENT, alias="IAFACTORY_ENV")
+
+    jwt_secret: str | None = Field(default=None, alias="IAFACTORY_JWT_SECRET")
+    jwt_issuer: str = Field(default="iafactory", alias="IAFACTORY_JWT_ISSUER")
+    jwt_audience: str = Field(default="iafactory-api", alias="IAFACTORY_JWT_AUDIENCE")
+    access_token_ttl: int = Field(default=1800, gt=0, alias="IAFACTORY_ACCESS_TOKEN_TTL")
+    refresh_token_ttl: int = Field(default=2_592_000, gt=0, alias="IAFACTORY_REFRESH_TOKEN_TTL")
+
+    max_upload_bytes: int = Field(default=26_214_400, gt=0, alias="IAFACTORY_MAX_UPLOAD_BYTES")
+    max_document_bytes: int = Field(default=1_048_576, gt=0, alias="IAFACTORY_MAX_DOCUMENT_BYTES")
+    whisper_model: str = Field(default="base", alias="IAFACTORY_WHISPER_MODEL")
+    whisper_threads: int = Field(default=2, gt=0, alias="IAFACTORY_WHISPER_THREADS")
+    transcribe_workers: int = Field(default=1, ge=0, alias="IAFACTORY_TRANSCRIBE_WORKERS")
+
+    redis_url: str | None = Field(default=None, alias="REDIS_URL")
+    login_rate_limit: str = Field(default="10/minute", alias="IAFACTORY_LOGIN_RATE_LIMIT")
+    register_rate_limit: str = Field(default="30/hour", alias="IAFACTORY_REGISTER_RATE_LIMIT")
+
+    pool_min_size: int = Field(default=2, ge=1, alias="IAFACTORY_POOL_MIN_SIZE")
+    pool_max_size: int = Field(default=10, ge=1, alias="IAFACTORY_POOL_MAX_SIZE")
+    statement_timeout_ms: int = Field(default=15_000, ge=0, alias="IAFACTORY_STATEMENT_TIMEOUT_MS")
+    # asyncpg's prepared-statement cache; set 0 behind PgBouncer in transaction mode.
+    statement_cache_size: int = Field(default=256, ge=0, alias="IAFACTORY_STATEMENT_CACHE_SIZE")
+
+    graphiql: bool | None = Field(default=None, alias="IAFACTORY_GRAPHIQL")
+    introspection: bool | None = Field(default=None, alias="IAFACTORY_INTROSPECTION")
+    legacy_graphql_ws: bool = Field(default=False, alias="IAFACTORY_LEGACY_GRAPHQL_WS")
+    max_query_depth: int = Field(default=10, gt=0, alias="IAFACTORY_MAX_QUERY_DEPTH")
+    max_aliases: int = Field(default=30, gt=0, alias="IAFACTORY_MAX_ALIASES")
+    max_query_tokens: int = Field(default=2000, gt=0, alias="IAFACTORY_MAX_QUERY_TOKENS")
+    max_subscriptions_per_connection: int = Field(default=20, gt=0, alias="IAFACTORY_MAX_SUBSCRIPTIONS")
+    max_page_size: int = Field(default=100, gt=0, alias="IAFACTORY_MAX_PAGE_SIZE")
+
+    log_level: str = Field(default="INFO", alias="IAFACTORY_LOG_LEVEL")
+    log_json: bool = Field(default=True, alias="IAFACTORY_LOG_JSON")
+    demo_password: str | None = Field(default=None, alias="IAFACTORY_DEMO_PASSWORD")
+
+    @field_validator("login_rate_limit", "register_rate_limit")
+    @classmethod
+    def _rate_is_parseable(cls, value: str) -> str:
+        if not RATE_PATTERN.match(value):
+            raise ValueError("expected N/second, N/minute or N/hour")
+        return value.replace(" ", "")
+
+    @model_validator(mode="after")
+    def _refuse_insecure_production(self) -> Self:
+        if self.is_production:
+            if not self.jwt_secret or len(self.jwt_secret) < 32:
+                raise ValueError(
+                    "IAFACTORY_JWT_SECRET (at least 32 characters) is required in production"
+                )
+            if not self.database_url:
+                raise ValueError("DATABASE_URL is required in production")
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.env is Environment.PRODUCTION
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.graphiql if self.graphiql is not None else not self.is_production
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.introspection if self.introspection is not None else not self.is_production
+
+    def signing_secret(self) -> str:
+        """The HS256 key: the configured one, else a dev secret generated once in the data dir."""
+        if self.jwt_secret:
+            return self.jwt_secret
+        path = self.data_dir / "jwt-secret"
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            # O_EXCL: when several processes start at once, exactly one writes the secret.
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+        secret = ""
+        for _ in range(50):  # another process may be between create and write
+            secret = path.read_text().strip()
+            if secret:
+                break
+            time.sleep(0.02)
+        self.jwt_secret = secret
+        return secret

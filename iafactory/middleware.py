@@ -16,7 +16,7 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from iafactory.auth.tokens import TokenService
-from iafactory.errors import AppError, ErrorCode, Forbidden, HTTP_STATUS, PayloadTooLarge
+from iafactory.errors import HTTP_STATUS, AppError, ErrorCode, Forbidden, PayloadTooLarge
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 PREFLIGHT_HEADERS = (b"apollo-require-preflight", b"x-apollo-operation-name", b"graphql-preflight")

@@ -166,7 +166,8 @@ class GraphQLClient:
         all_headers = dict(headers or {})
         if token is not None:
             all_headers["Authorization"] = f"Bearer {token}"
-        return self.http.post(self.url, json={"query": query, "variables": variables or {}}, headers=all_headers)
+        body = {"query": query, "variables": variables or {}}
+        return self.http.post(self.url, json=body, headers=all_headers)
 
     def execute(
         self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None

@@ -34,7 +34,7 @@ async def _signed_in(info: Info, session: Session) -> AuthPayload:
     return AuthPayload(
         access_token=session.access_token,
         refresh_token=session.refresh_token,
-        token_type="Bearer",
+        token_type="Bearer",  # noqa: S106 - the OAuth token type, not a secret
         expires_at=session.expires_at,
         viewer=Viewer.of(session.principal),
     )

@@ -6,10 +6,9 @@ from __future__ import annotations
 import strawberry
 
 from iafactory.resolvers import documents as knowledge
-from iafactory.resolvers import identity, system, voice
+from iafactory.resolvers import identity, voice
 from iafactory.resolvers import projects as project_resolvers
 from iafactory.resolvers import tenants as tenant_admin
-from iafactory.resolvers import usage as governance
 from iafactory.schema.types.identity import AuthPayload, Member, Tenant
 from iafactory.schema.types.knowledge import Document
 from iafactory.schema.types.projects import Project
@@ -47,7 +46,9 @@ class Mutation:
         description="OWNER or ADMIN: adds an existing user (by email) to the active tenant.",
     )
     remove_member: bool = strawberry.field(resolver=identity.remove_member)
-    create_tenant: Tenant = strawberry.field(resolver=tenant_admin.create_tenant, description="Super-admin only.")
+    create_tenant: Tenant = strawberry.field(
+        resolver=tenant_admin.create_tenant, description="Super-admin only."
+    )
     update_tenant: Tenant = strawberry.field(
         resolver=tenant_admin.update_tenant,
         description="Super-admin only: rename, change plan, suspend or reactivate.",

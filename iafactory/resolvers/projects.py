@@ -34,7 +34,8 @@ async def projects(info: Info, first: int | None = 20, after: str | None = None)
 
 async def project(info: Info, id: strawberry.ID) -> Project | None:
     await info.context.tenant()
-    return await info.context.loaders.projects.load(parse_id(id))
+    found: Project | None = await info.context.loaders.projects.load(parse_id(id))
+    return found
 
 
 async def create_project(info: Info, input: CreateProjectInput) -> Project:

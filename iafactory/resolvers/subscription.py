@@ -13,7 +13,7 @@ from iafactory.schema.types.voice import TranscriptionEvent
 
 @strawberry.type
 class Subscription:
-    @strawberry.subscription(
+    @strawberry.subscription(  # type: ignore[untyped-decorator]
         description=(
             "Progress of one transcription of the active tenant. The first event is the\n"
             "current state, sent at once; then one event per status change and per new\n"

@@ -13,9 +13,9 @@ from iafactory.schema.types.common import Health
 Info = strawberry.Info[OperationContext]
 
 
-async def database_ok(services: Services, *, timeout: float = 2.0) -> bool:
+async def database_ok(services: Services) -> bool:
     try:
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(2.0):
             async with services.pool.acquire() as connection:
                 return bool(await connection.fetchval("SELECT true"))
     except Exception:  # noqa: BLE001 - any failure means "not healthy", reported as false
@@ -31,4 +31,6 @@ async def health(info: Info) -> Health:
     services = info.context.services
     database = await database_ok(services)
     voice = voice_ok(services)
-    return Health(status="ok" if database else "degraded", database=database, voice=voice, version=__version__)
+    return Health(
+        status="ok" if database else "degraded", database=database, voice=voice, version=__version__
+    )

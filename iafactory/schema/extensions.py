@@ -60,7 +60,7 @@ class ErrorCodes(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         yield
-        self._format(self.execution_context.result)
+        self._format(self.execution_context.result)  # type: ignore[arg-type]
 
     def on_stream_result(self, result: Any) -> Iterator[None]:
         self._format(result)

@@ -6,12 +6,12 @@ import json
 from datetime import timedelta
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from cross_web import HTTPException
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
@@ -73,7 +73,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
             response=response if isinstance(response, Response) else None,
         )
 
-    async def on_ws_connect(self, context: RequestContext) -> UnsetType | None | dict[str, object]:
+    async def on_ws_connect(self, context: RequestContext) -> UnsetType | dict[str, object] | None:
         """The token travels in connection_init: {"Authorization": "Bearer <jwt>"}."""
         params = context.connection_params or {}
         authorization = params.get("Authorization") or params.get("authorization")
@@ -93,7 +93,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         errors = response_data.get("errors") if isinstance(response_data, dict) else None
         for error in errors or []:
             extensions = error.get("extensions") or {}
-            status = STATUS_BY_CODE.get(extensions.get("code"))
+            status = STATUS_BY_CODE.get(str(extensions.get("code")))
             if status is not None:
                 response.status_code = status
                 if "retryAfter" in extensions:

@@ -62,7 +62,7 @@ class User:
 
 
 async def _load_user(info: strawberry.Info[OperationContext], user_id: UUID) -> User:
-    user = await info.context.loaders.users.load(user_id)
+    user: User | None = await info.context.loaders.users.load(user_id)
     if user is None:  # a member row is only visible with its user; this is a broken invariant
         raise LookupError(f"user {user_id} of a visible membership is not visible")
     return user
@@ -90,7 +90,7 @@ class Membership:
 
     @strawberry.field
     async def tenant(self, info: strawberry.Info[OperationContext]) -> Tenant:
-        tenant = await info.context.loaders.tenants.load(self.tenant_id)
+        tenant: Tenant | None = await info.context.loaders.tenants.load(self.tenant_id)
         if tenant is None:
             raise LookupError(f"tenant {self.tenant_id} of a visible membership is not visible")
         return tenant
@@ -130,7 +130,7 @@ class Viewer:
     async def tenant(self, info: strawberry.Info[OperationContext]) -> Tenant:
         if self.tenant_id is None:
             raise TenantRequired()
-        tenant = await info.context.loaders.tenants.load(self.tenant_id)
+        tenant: Tenant | None = await info.context.loaders.tenants.load(self.tenant_id)
         if tenant is None:
             raise LookupError(f"active tenant {self.tenant_id} is not visible")
         return tenant

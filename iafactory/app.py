@@ -48,6 +48,7 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Starle
             min_size=settings.pool_min_size,
             max_size=settings.pool_max_size,
             statement_cache_size=settings.statement_cache_size,
+            reset=settings.pool_reset,
         )
         try:
             yield

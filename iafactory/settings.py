@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     pool_min_size: int = Field(default=2, ge=1, alias="IAFACTORY_POOL_MIN_SIZE")
     pool_max_size: int = Field(default=10, ge=1, alias="IAFACTORY_POOL_MAX_SIZE")
     statement_timeout_ms: int = Field(default=15_000, ge=0, alias="IAFACTORY_STATEMENT_TIMEOUT_MS")
+    # asyncpg's RESET ALL etc. on release; off because identity is transaction-local (bench/).
+    pool_reset: bool = Field(default=False, alias="IAFACTORY_POOL_RESET")
     # asyncpg's prepared-statement cache; set 0 behind PgBouncer in transaction mode.
     statement_cache_size: int = Field(default=256, ge=0, alias="IAFACTORY_STATEMENT_CACHE_SIZE")
 

@@ -24,7 +24,7 @@ async def _no_session_reset(connection: asyncpg.Connection) -> None:
 
 
 async def create_pool(
-    dsn: str, *, min_size: int, max_size: int, statement_cache_size: int
+    dsn: str, *, min_size: int, max_size: int, statement_cache_size: int, reset: bool = False
 ) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
         dsn,
@@ -32,7 +32,7 @@ async def create_pool(
         max_size=max_size,
         statement_cache_size=statement_cache_size,
         init=_init_connection,
-        reset=_no_session_reset,
+        reset=None if reset else _no_session_reset,
         server_settings={"application_name": "iafactory"},
     )
     assert pool is not None

@@ -7,12 +7,12 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
-    MaxAliasesLimiter,
+    AddValidationRules,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     ValidationCache,
 )
+from strawberry.extensions import max_aliases, query_depth_limiter
 from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.types import ExecutionContext
 
@@ -31,6 +31,25 @@ class IAFactorySchema(strawberry.Schema):
         log_unexpected(errors, getattr(context, "request_id", None))
 
 
+def complexity_limits(settings: Settings) -> type[AddValidationRules]:
+    """Depth and alias limits as validation rules built ONCE per schema.
+
+    Strawberry's QueryDepthLimiter / MaxAliasesLimiter build new rule classes per instance,
+    and the rules are part of ValidationCache's key: with a fresh extension per request the
+    cache would never hit. Fixed rule classes keep validation cached across requests.
+    """
+    rules = [
+        query_depth_limiter.create_validator(settings.max_query_depth, None, None),
+        max_aliases.create_validator(settings.max_aliases),
+    ]
+
+    class ComplexityLimits(AddValidationRules):
+        def __init__(self) -> None:
+            super().__init__(rules)
+
+    return ComplexityLimits
+
+
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
     extensions: list[Any] = [
@@ -39,8 +58,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
         lambda: ParserCache(maxsize=1024),
         lambda: ValidationCache(maxsize=1024),
-        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        complexity_limits(settings),
         OperationScope,
     ]
     if not settings.introspection_enabled:

@@ -51,7 +51,13 @@ def seed(client: GraphQLClient, token: str) -> None:
         for d in range(3):
             client.data(
                 "mutation($i: AddDocumentInput!) { addDocument(input: $i) { id } }",
-                {"i": {"title": f"D{p}.{d}", "content": "Les réseaux de neurones. " * 20, "projectId": project}},
+                {
+                    "i": {
+                        "title": f"D{p}.{d}",
+                        "content": "Les réseaux de neurones. " * 20,
+                        "projectId": project,
+                    }
+                },
                 token=token,
             )
 
@@ -80,12 +86,16 @@ def measure(name: str, database_url: str, data_dir: Path, args: argparse.Namespa
         client = GraphQLClient(server.graphql_url)
         account = register(client, name="bench")
         seed(client, account.access_token)
-        asyncio.run(load(server.graphql_url, account.access_token, requests=200, concurrency=args.concurrency))
+        asyncio.run(
+            load(server.graphql_url, account.access_token, requests=200, concurrency=args.concurrency)
+        )
         process = psutil.Process(server.process.pid)
         before = process.cpu_times()
         started = time.perf_counter()
         latencies = asyncio.run(
-            load(server.graphql_url, account.access_token, requests=args.requests, concurrency=args.concurrency)
+            load(
+                server.graphql_url, account.access_token, requests=args.requests, concurrency=args.concurrency
+            )
         )
         elapsed = time.perf_counter() - started
         after = process.cpu_times()

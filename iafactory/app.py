@@ -16,13 +16,20 @@ from iafactory import __version__
 from iafactory.auth.tokens import TokenService
 from iafactory.db import migrate
 from iafactory.db.pool import create_pool
+from iafactory.governance import exports
+from iafactory.governance import metrics as governance_metrics
+from iafactory.governance.middleware import RateLimitMiddleware
+from iafactory.governance.runtime import governance_of
+from iafactory.governance.telemetry import OperationTelemetry
 from iafactory.logging import configure_logging
 from iafactory.middleware import AuthenticationMiddleware, RequestIdMiddleware, UploadGuardMiddleware
 from iafactory.resolvers.context import Services
-from iafactory.resolvers.system import database_ok
+from iafactory.resolvers.system import database_ok, voice_ok
 from iafactory.schema.build import build_schema
 from iafactory.schema.view import GraphQLView
 from iafactory.settings import Settings
+from iafactory.voice.models import model_available
+from iafactory.voice.worker import VoiceRuntime
 
 
 def create_app(settings: Settings, *, database_url: str | None = None) -> Starlette:
@@ -38,8 +45,14 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Starle
         ttl=settings.access_token_ttl,
     )
     services = Services(settings, tokens)
+    services.extras["voice_available"] = lambda: model_available(settings.whisper_model, settings.data_dir)
     head = migrate.head_revision()
-    graphql = GraphQLView(build_schema(settings), services)
+    governance = governance_of(services)
+    governance_metrics.activate(governance.metrics)
+    schema = build_schema(settings)
+    # Outermost extension: times each operation and sees its errors with their codes.
+    schema.extensions = (lambda: OperationTelemetry(governance.metrics), *schema.extensions)
+    graphql = GraphQLView(schema, services)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -50,9 +63,17 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Starle
             statement_cache_size=settings.statement_cache_size,
             reset=settings.pool_reset,
         )
+        # One LISTEN connection for the process, and the in-process transcription workers.
+        voice = await VoiceRuntime.start(
+            settings, dsn=dsn, pool=services.pool, concurrency=settings.transcribe_workers
+        )
+        services.extras["pubsub"] = voice.pubsub
+        governance.start()  # flushes API-call counts to the monthly usage records
         try:
             yield
         finally:
+            await governance.stop()
+            await voice.stop()  # running jobs finish or go back to the queue (SIGTERM)
             await services.pool.close()
             services.pool = None
 
@@ -68,7 +89,8 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Starle
             at_head = current == head
         ok = database and at_head
         return JSONResponse(
-            {"status": "ok" if ok else "unavailable", "database": database, "migrations": at_head},
+            {"status": "ok" if ok else "unavailable", "database": database, "migrations": at_head,
+             "voice": voice_ok(services)},
             status_code=200 if ok else 503,
         )
 
@@ -78,11 +100,15 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Starle
             Route("/health/ready", ready),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            Route("/metrics", governance_metrics.metrics_endpoint(
+                governance.metrics, governance_metrics.MetricsAccess(settings), lambda: services.pool)),
+            Route(exports.PATH, exports.download_endpoint(governance.export_links, lambda: services.pool)),
         ],
         middleware=[
             Middleware(RequestIdMiddleware),
             Middleware(UploadGuardMiddleware, max_upload_bytes=settings.max_upload_bytes),
             Middleware(AuthenticationMiddleware, tokens=lambda: tokens),
+            Middleware(RateLimitMiddleware, governance=lambda: governance, tokens=lambda: tokens),
         ],
         lifespan=lifespan,
     )

@@ -126,6 +126,7 @@ SQLSTATE_ERRORS: dict[str, type[AppError]] = {
     "23514": BadUserInput,  # check_violation
     "23502": BadUserInput,  # not_null_violation
     "22P02": BadUserInput,  # invalid_text_representation (e.g. a malformed uuid)
+    "22021": BadUserInput,  # character_not_in_repertoire (a NUL byte in a text argument)
     "22001": BadUserInput,  # string_data_right_truncation
     "42501": NotFound,  # insufficient_privilege / RLS violation: never confirm the row exists
 }

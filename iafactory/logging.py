@@ -19,7 +19,11 @@ def configure_logging(settings: Settings) -> None:
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.dict_tracebacks,
+            # Tracebacks as dicts WITHOUT frame locals: locals would put passwords and
+            # tokens (a login resolver's `input`) into the log.
+            structlog.processors.ExceptionRenderer(
+                structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+            ),
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),

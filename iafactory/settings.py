@@ -6,6 +6,7 @@ instance, so tests build their own instead of mutating the environment.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
@@ -43,10 +44,40 @@ class Settings(BaseSettings):
     whisper_model: str = Field(default="base", alias="IAFACTORY_WHISPER_MODEL")
     whisper_threads: int = Field(default=2, gt=0, alias="IAFACTORY_WHISPER_THREADS")
     transcribe_workers: int = Field(default=1, ge=0, alias="IAFACTORY_TRANSCRIBE_WORKERS")
+    # A worker renews its lease every third of this; a job whose lease lapses (worker killed)
+    # is re-queued, and FAILED once it has been tried transcribe_max_attempts times.
+    transcribe_lease_seconds: float = Field(default=30.0, gt=0, alias="IAFACTORY_TRANSCRIBE_LEASE_SECONDS")
+    transcribe_max_attempts: int = Field(default=3, ge=1, alias="IAFACTORY_TRANSCRIBE_MAX_ATTEMPTS")
+    # Idle workers wake on pg_notify; this poll only covers a notification lost in a reconnect.
+    transcribe_poll_seconds: float = Field(default=5.0, gt=0, alias="IAFACTORY_TRANSCRIBE_POLL_SECONDS")
+    # On SIGTERM a running job may finish within this; after it, the job goes back to the queue.
+    transcribe_shutdown_grace_seconds: float = Field(
+        default=20.0, ge=0, alias="IAFACTORY_TRANSCRIBE_SHUTDOWN_GRACE_SECONDS"
+    )
+    # Niceness of the inference threads (Linux: per thread): requests are served first.
+    transcribe_nice: int = Field(default=10, ge=0, le=19, alias="IAFACTORY_TRANSCRIBE_NICE")
+    # LISTEN needs a session connection: behind PgBouncer in transaction mode, point this at
+    # PostgreSQL itself (defaults to DATABASE_URL).
+    listen_database_url: str | None = Field(default=None, alias="IAFACTORY_LISTEN_DATABASE_URL")
 
     redis_url: str | None = Field(default=None, alias="REDIS_URL")
     login_rate_limit: str = Field(default="10/minute", alias="IAFACTORY_LOGIN_RATE_LIMIT")
     register_rate_limit: str = Field(default="30/hour", alias="IAFACTORY_REGISTER_RATE_LIMIT")
+    # Governance (iafactory/governance/). Plan limits are read from the database and cached
+    # per process this long: an operator's change to a plan or a tenant takes effect within it.
+    plan_cache_seconds: float = Field(default=30.0, ge=0, alias="IAFACTORY_PLAN_CACHE_SECONDS")
+    # Namespace of the rate-limit keys in Redis (several deployments may share one Redis).
+    rate_limit_prefix: str = Field(default="iafactory", alias="IAFACTORY_RATE_LIMIT_PREFIX")
+    # API calls are counted in memory and added to the monthly usage records this often.
+    usage_flush_seconds: float = Field(default=30.0, gt=0, alias="IAFACTORY_USAGE_FLUSH_SECONDS")
+    # /metrics: a bearer token, and/or the client networks allowed without one (comma-separated
+    # CIDRs). Unset networks: anyone in development without a token, loopback only otherwise.
+    metrics_token: str | None = Field(default=None, alias="IAFACTORY_METRICS_TOKEN")
+    metrics_networks: str | None = Field(default=None, alias="IAFACTORY_METRICS_NETWORKS")
+    # Distinct tenant label values per process; later tenants are counted under "other".
+    metrics_max_tenants: int = Field(default=50, ge=0, alias="IAFACTORY_METRICS_MAX_TENANTS")
+    # Lifetime of the download link that requestTenantExport returns.
+    export_link_ttl: int = Field(default=600, gt=0, alias="IAFACTORY_EXPORT_LINK_TTL")
 
     pool_min_size: int = Field(default=2, ge=1, alias="IAFACTORY_POOL_MIN_SIZE")
     pool_max_size: int = Field(default=10, ge=1, alias="IAFACTORY_POOL_MAX_SIZE")
@@ -64,6 +95,8 @@ class Settings(BaseSettings):
     max_query_tokens: int = Field(default=2000, gt=0, alias="IAFACTORY_MAX_QUERY_TOKENS")
     max_subscriptions_per_connection: int = Field(default=20, gt=0, alias="IAFACTORY_MAX_SUBSCRIPTIONS")
     max_page_size: int = Field(default=100, gt=0, alias="IAFACTORY_MAX_PAGE_SIZE")
+    # Diagnostics: `extensions.sqlStatements` on each response (N+1 tests, profiling).
+    expose_sql_statement_count: bool = Field(default=False, alias="IAFACTORY_EXPOSE_SQL_STATEMENT_COUNT")
 
     log_level: str = Field(default="INFO", alias="IAFACTORY_LOG_LEVEL")
     log_json: bool = Field(default=True, alias="IAFACTORY_LOG_JSON")
@@ -75,6 +108,14 @@ class Settings(BaseSettings):
         if not RATE_PATTERN.match(value):
             raise ValueError("expected N/second, N/minute or N/hour")
         return value.replace(" ", "")
+
+    @field_validator("metrics_networks")
+    @classmethod
+    def _networks_are_parseable(cls, value: str | None) -> str | None:
+        for part in (value or "").split(","):
+            if part.strip():
+                ipaddress.ip_network(part.strip(), strict=False)  # ValueError names the bad one
+        return value
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Self:

@@ -86,8 +86,9 @@ async def create_tenant(
             )
         await connection.execute(
             "INSERT INTO audit_log (tenant_id, action, target_type, target_id, request_id)"
-            " VALUES ($1, 'cli.create_tenant', 'Tenant', $1::text, 'cli')",
+            " VALUES ($1, 'cli.create_tenant', 'Tenant', $2, 'cli')",
             tenant_id,
+            str(tenant_id),  # $1 again as ::text would be "inconsistent types deduced for $1"
         )
     return tenant_id
 
@@ -101,9 +102,10 @@ async def set_tenant_status(connection: asyncpg.Connection, *, slug: str, status
             raise AdminError(f"no tenant with slug {slug!r}")
         await connection.execute(
             "INSERT INTO audit_log (tenant_id, action, target_type, target_id, request_id)"
-            " VALUES ($1, $2, 'Tenant', $1::text, 'cli')",
+            " VALUES ($1, $2, 'Tenant', $3, 'cli')",
             tenant_id,
             f"cli.{status.lower()}",
+            str(tenant_id),
         )
 
 

@@ -31,7 +31,9 @@ def translate(error: asyncpg.PostgresError) -> Exception:
     return app_error if app_error is not None else error
 
 
-def opening_sql(principal: Principal | None, *, request_id: str, statement_timeout_ms: int) -> str:
+def opening_sql(
+    principal: Principal | None, *, request_id: str, statement_timeout_ms: int, snapshot: bool = False
+) -> str:
     # Values are interpolated because the simple protocol takes no parameters; each one is
     # a UUID, an enum member, a bool, an int or a request id already restricted to
     # [A-Za-z0-9._-] (app.py), so nothing here can carry a quote.
@@ -51,7 +53,11 @@ def opening_sql(principal: Principal | None, *, request_id: str, statement_timeo
             f"; SELECT app.assert_principal({tenant_arg}, '{_uuid(principal.user_id)}'::uuid,"
             f" {role}, {'true' if principal.superadmin else 'false'})"
         )
-    return "BEGIN; SELECT " + ", ".join(settings) + check
+    # A query reads one snapshot (REPEATABLE READ): under READ COMMITTED each statement sees
+    # new commits, so a page's nodes and its totalCount could disagree. Writes stay READ
+    # COMMITTED: they lock and re-check rows instead of failing with serialization errors.
+    begin = "BEGIN ISOLATION LEVEL REPEATABLE READ" if snapshot else "BEGIN"
+    return f"{begin}; SELECT " + ", ".join(settings) + check
 
 
 def _uuid(value: UUID | None) -> str:
@@ -119,11 +125,13 @@ class TenantScope(_StatementRunner):
         *,
         request_id: str,
         statement_timeout_ms: int,
+        snapshot: bool = False,
     ) -> None:
         self._pool = pool
         self._principal = principal
         self._request_id = request_id
         self._statement_timeout_ms = statement_timeout_ms
+        self._snapshot = snapshot
         self._connection: asyncpg.Connection | None = None
         self._lock = asyncio.Lock()
         self.statement_count = 0
@@ -143,6 +151,7 @@ class TenantScope(_StatementRunner):
                     self._principal,
                     request_id=self._request_id,
                     statement_timeout_ms=self._statement_timeout_ms,
+                    snapshot=self._snapshot,
                 )
             )
         except BaseException as error:

@@ -67,9 +67,16 @@ class OperationContext:
     once the document is parsed: a transaction for a query or mutation, short transactions
     for a subscription (which must never hold one open)."""
 
-    def __init__(self, request: RequestContext, *, is_subscription: Callable[[], bool]) -> None:
+    def __init__(
+        self,
+        request: RequestContext,
+        *,
+        is_subscription: Callable[[], bool],
+        is_query: Callable[[], bool] = lambda: False,
+    ) -> None:
         self.request = request
         self._is_subscription = is_subscription
+        self._is_query = is_query
         self._acting: Principal | None = None
         self._db: TenantScope | ShortTransactions | None = None
         self._loaders: Loaders | None = None
@@ -96,13 +103,21 @@ class OperationContext:
 
     def _database(self) -> TenantScope | ShortTransactions:
         if self._db is None:
-            factory = ShortTransactions if self._is_subscription() else TenantScope
-            self._db = factory(
-                self.services.pool,
-                self.caller,
-                request_id=self.request_id,
-                statement_timeout_ms=self.settings.statement_timeout_ms,
-            )
+            if self._is_subscription():
+                self._db = ShortTransactions(
+                    self.services.pool,
+                    self.caller,
+                    request_id=self.request_id,
+                    statement_timeout_ms=self.settings.statement_timeout_ms,
+                )
+            else:
+                self._db = TenantScope(
+                    self.services.pool,
+                    self.caller,
+                    request_id=self.request_id,
+                    statement_timeout_ms=self.settings.statement_timeout_ms,
+                    snapshot=self._is_query(),  # one snapshot for a whole query
+                )
         return self._db
 
     @property

@@ -19,6 +19,7 @@ from iafactory.errors import (
     TenantSuspended,
     Unauthenticated,
 )
+from iafactory.governance.runtime import governance_of
 from iafactory.resolvers import validation
 from iafactory.resolvers.context import OperationContext
 from iafactory.resolvers.pagination import parse_id
@@ -46,6 +47,7 @@ async def me(info: Info) -> Viewer:
 
 async def register(info: Info, input: RegisterInput) -> AuthPayload:
     ctx = info.context
+    await governance_of(ctx.services).rate_limits.check_register(ctx.request.client_ip)
     email = validation.email(input.email)
     passwords.check_policy(input.password, email=email)
     full_name = validation.optional_text(input.full_name, what="full name", maximum=200)
@@ -69,6 +71,8 @@ async def register(info: Info, input: RegisterInput) -> AuthPayload:
 
 async def login(info: Info, input: LoginInput) -> AuthPayload:
     ctx = info.context
+    # Before the password is checked: a guesser gets RATE_LIMITED, right or wrong.
+    await governance_of(ctx.services).rate_limits.check_login(ctx.request.client_ip, input.email)
     record = await auth_queries.login_lookup(ctx.db, email=input.email)
     # Unknown email and wrong password: same message, same argon2 cost.
     if not passwords.verify_password(record.password_hash if record else None, input.password):
@@ -102,6 +106,7 @@ async def login(info: Info, input: LoginInput) -> AuthPayload:
 
 async def refresh_token(info: Info, refresh_token: str) -> AuthPayload:
     ctx = info.context
+    await governance_of(ctx.services).rate_limits.check_refresh(ctx.request.client_ip)
     services = ctx.services
     new_token = new_refresh_token()
     # Its own transaction, committed whatever happens next: when the token is a replay,
@@ -123,7 +128,11 @@ async def refresh_token(info: Info, refresh_token: str) -> AuthPayload:
         role=Role(rotation.role) if rotation.role else None,
         superadmin=rotation.is_superadmin,
     )
-    return await _signed_in(info, Session(access, new_token, principal.expires_at, principal))
+    payload = await _signed_in(info, Session(access, new_token, principal.expires_at, principal))
+    if rotation.tenant_id is not None:
+        await audit.append(ctx.db, tenant_id=rotation.tenant_id, action="refresh_token", target_type="User",
+                           target_id=str(rotation.user_id))
+    return payload
 
 
 async def logout(info: Info, refresh_token: str) -> bool:

@@ -19,6 +19,7 @@ from iafactory.db.queries import documents as document_queries
 from iafactory.db.queries import members as member_queries
 from iafactory.db.queries import projects as project_queries
 from iafactory.db.queries import tenants as tenant_queries
+from iafactory.db.queries import transcriptions as transcription_queries
 from iafactory.db.scope import Database
 from iafactory.resolvers.pagination import check_first, decode_position, paginate
 
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from iafactory.schema.types.identity import Tenant, User
     from iafactory.schema.types.knowledge import Document, DocumentPage
     from iafactory.schema.types.projects import Project
-    from iafactory.schema.types.voice import TranscriptionPage
+    from iafactory.schema.types.voice import TranscriptionPage, TranscriptSegment
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -86,7 +87,9 @@ class Loaders:
         self.documents: DataLoader = by_key(
             self._in_tenant(document_queries.by_ids), Document.from_record
         )
-        self._project_documents = child_pages(self._document_pages, "project_id")
+        # Documents pages of many projects: one statement per distinct (first, after).
+        self._project_documents: DataLoader = DataLoader(batch_load_fn=self._document_pages)
+        self._init_transcriptions()
 
     def _in_tenant(
         self, query: Callable[..., Awaitable[Sequence[asyncpg.Record]]]
@@ -99,13 +102,29 @@ class Loaders:
         return fetch
 
     async def _document_pages(
-        self, project_ids: list[UUID], first: int, after: tuple[datetime, UUID] | None
-    ) -> Sequence[asyncpg.Record]:
-        if self._tenant_id is None:
-            return []
-        return await document_queries.pages_for_projects(
-            self._db, tenant_id=self._tenant_id, project_ids=project_ids, first=first, after=after
-        )
+        self, keys: list[ChildPageKey]
+    ) -> list[tuple[list[asyncpg.Record], int]]:
+        """(rows, total) for each (project id, first, after); a project with no page gets
+        ([], its total), as the statement returns one NULL row for it."""
+        groups: dict[tuple[int, str | None], list[UUID]] = defaultdict(list)
+        for project_id, first, after in keys:
+            groups[(first, after)].append(project_id)
+        found: dict[ChildPageKey, tuple[list[asyncpg.Record], int]] = {}
+        for (first, after), project_ids in groups.items():
+            rows: Sequence[asyncpg.Record] = []
+            if self._tenant_id is not None:
+                rows = await document_queries.pages_for_projects(
+                    self._db, tenant_id=self._tenant_id, project_ids=project_ids, first=first,
+                    after=decode_position(after),
+                )
+            for project_id in project_ids:
+                found[(project_id, first, after)] = ([], 0)
+            for row in rows:
+                page, _ = found[(row["parent_id"], first, after)]
+                if row["id"] is not None:
+                    page.append(row)
+                found[(row["parent_id"], first, after)] = (page, int(row["total_count"]))
+        return [found[key] for key in keys]
 
     async def memberships_of(self, user_id: UUID) -> list[asyncpg.Record]:
         if user_id not in self._memberships:
@@ -124,27 +143,91 @@ class Loaders:
         return _none() if document_id is None else self.documents.load(document_id)
 
     async def project_documents(
-        self, project_id: UUID, *, first: int | None, after: str | None, max_first: int | None = 100
+        self, project_id: UUID, *, first: int | None, after: str | None, max_first: int = 100
     ) -> DocumentPage:
+        """Project.documents: batched with every other project's page of this operation."""
         from iafactory.schema.types.knowledge import Document, DocumentPage
 
         first = check_first(first, maximum=max_first)
-        rows = await self._project_documents.load((project_id, first, after))
-        nodes, page_info = paginate(rows, first, Document.from_record)
-        return DocumentPage(
-            nodes=nodes, page_info=page_info, total_count=rows[0]["total_count"] if rows else 0
+        decode_position(after)  # a bad cursor fails this field alone, not the whole batch
+        page: tuple[list[asyncpg.Record], int] = await self._project_documents.load(
+            (project_id, first, after)
         )
+        rows, total = page
+        nodes, page_info = paginate(rows, first, Document.from_record)
+        for node in nodes:
+            self.documents.prime(node.uuid, node)
+
+        async def count() -> int:
+            return total
+
+        return DocumentPage(nodes=nodes, page_info=page_info, count=count)
+
+    # --- transcriptions ------------------------------------------------------------------
+
+    def _init_transcriptions(self) -> None:
+        from iafactory.schema.types.voice import Transcription
+
+        self.transcriptions: DataLoader = by_key(
+            self._in_tenant(transcription_queries.by_ids), Transcription.from_record
+        )
+        self._project_transcriptions: DataLoader = DataLoader(batch_load_fn=self._transcription_pages)
+        self._transcription_segments: DataLoader = DataLoader(batch_load_fn=self._segments_of)
+
+    async def _transcription_pages(
+        self, keys: list[ChildPageKey]
+    ) -> list[tuple[list[asyncpg.Record], int]]:
+        """(rows, total) for each (project id, first, after): one statement per (first, after)."""
+        groups: dict[tuple[int, str | None], list[UUID]] = defaultdict(list)
+        for project_id, first, after in keys:
+            groups[(first, after)].append(project_id)
+        found: dict[ChildPageKey, tuple[list[asyncpg.Record], int]] = {key: ([], 0) for key in keys}
+        for (first, after), project_ids in groups.items():
+            if self._tenant_id is None:
+                continue
+            rows = await transcription_queries.pages_for_projects(
+                self._db, tenant_id=self._tenant_id, project_ids=project_ids, first=first,
+                after=decode_position(after),
+            )
+            for row in rows:
+                key = (row["parent_id"], first, after)
+                page, _ = found[key]
+                if row["id"] is not None:
+                    page.append(row)
+                found[key] = (page, int(row["total_count"]))
+        return [found[key] for key in keys]
+
+    async def _segments_of(self, ids: list[UUID]) -> list[list[TranscriptSegment]]:
+        from iafactory.schema.types.voice import TranscriptSegment
+
+        by_transcription: dict[UUID, list[TranscriptSegment]] = defaultdict(list)
+        if self._tenant_id is not None:
+            rows = await transcription_queries.segments_for(
+                self._db, tenant_id=self._tenant_id, transcription_ids=list(ids)
+            )
+            for row in rows:
+                by_transcription[row["transcription_id"]].append(TranscriptSegment.from_record(row))
+        return [by_transcription[i] for i in ids]
+
+    def transcription_segments(self, transcription_id: UUID) -> Awaitable[list[TranscriptSegment]]:
+        return self._transcription_segments.load(transcription_id)
 
     async def project_transcriptions(
-        self, project_id: UUID, *, first: int | None, after: str | None
+        self, project_id: UUID, *, first: int | None, after: str | None, max_first: int = 100
     ) -> TranscriptionPage:
-        from iafactory.schema.types.common import PageInfo
-        from iafactory.schema.types.voice import TranscriptionPage
+        """Project.transcriptions: batched with every other project's page of this operation."""
+        from iafactory.schema.types.voice import Transcription, TranscriptionPage
 
-        first = check_first(first, maximum=100)
-        return TranscriptionPage(
-            nodes=[], page_info=PageInfo(has_next_page=False, end_cursor=None), total_count=0
+        first = check_first(first, maximum=max_first)
+        decode_position(after)  # a bad cursor fails this field alone, not the whole batch
+        page: tuple[list[asyncpg.Record], int] = await self._project_transcriptions.load(
+            (project_id, first, after)
         )
+        rows, total = page
+        nodes, page_info = paginate(rows, first, Transcription.from_record)
+        for node in nodes:
+            self.transcriptions.prime(node.uuid, node)
+        return TranscriptionPage(nodes=nodes, page_info=page_info, total_count=total)
 
 
 async def _none() -> None:

@@ -9,6 +9,8 @@ from iafactory.resolvers import documents as knowledge
 from iafactory.resolvers import identity, voice
 from iafactory.resolvers import projects as project_resolvers
 from iafactory.resolvers import tenants as tenant_admin
+from iafactory.resolvers import usage as governance
+from iafactory.schema.types.governance import TenantExport
 from iafactory.schema.types.identity import AuthPayload, Member, Tenant
 from iafactory.schema.types.knowledge import Document
 from iafactory.schema.types.projects import Project
@@ -52,4 +54,11 @@ class Mutation:
     update_tenant: Tenant = strawberry.field(
         resolver=tenant_admin.update_tenant,
         description="Super-admin only: rename, change plan, suspend or reactivate.",
+    )
+    request_tenant_export: TenantExport = strawberry.field(
+        resolver=governance.request_tenant_export,
+        description=(
+            "OWNER only: a short-lived link to download the active tenant's complete data"
+            " (every table, audio if includeAudio; never password hashes)."
+        ),
     )

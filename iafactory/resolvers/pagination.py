@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TypeVar
 from uuid import UUID
 
@@ -33,8 +33,12 @@ def decode_position(cursor: str | None) -> tuple[datetime, UUID] | None:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         created_at, row_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return datetime.fromisoformat(created_at), UUID(row_id)
-    except (ValueError, TypeError, UnicodeDecodeError) as error:
+        position = datetime.fromisoformat(created_at)
+        if position.tzinfo is None:
+            position = position.replace(tzinfo=UTC)
+        # astimezone: a date PostgreSQL cannot hold (year 9999 at -05:00) fails here, not in SQL.
+        return position.astimezone(UTC), UUID(str(row_id))
+    except (ValueError, TypeError, UnicodeDecodeError, OverflowError) as error:
         raise BadUserInput("Invalid cursor.") from error
 
 
@@ -44,8 +48,11 @@ def decode_int_position(cursor: str | None) -> int | None:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         _, row_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return int(row_id)
-    except (ValueError, TypeError, UnicodeDecodeError) as error:
+        position = int(row_id)
+        if not 0 <= position < 2**63:
+            raise ValueError("not a bigint")
+        return position
+    except (ValueError, TypeError, UnicodeDecodeError, OverflowError) as error:
         raise BadUserInput("Invalid cursor.") from error
 
 

@@ -9,17 +9,23 @@ from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
-    ParserCache,
     ValidationCache,
+    max_aliases,
+    query_depth_limiter,
 )
-from strawberry.extensions import max_aliases, query_depth_limiter
 from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.types import ExecutionContext
 
 from iafactory.resolvers.mutation import Mutation
 from iafactory.resolvers.query import Query
 from iafactory.resolvers.subscription import Subscription
-from iafactory.schema.extensions import ErrorCodes, OperationScope, log_unexpected
+from iafactory.schema.extensions import (
+    ErrorCodes,
+    OperationScope,
+    ReportingParserCache,
+    formatted,
+    log_unexpected,
+)
 from iafactory.settings import Settings
 
 
@@ -28,7 +34,11 @@ class IAFactorySchema(strawberry.Schema):
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         context = execution_context.context if execution_context else None
-        log_unexpected(errors, getattr(context, "request_id", None))
+        request_id = getattr(context, "request_id", None)
+        log_unexpected(errors, request_id)
+        # A syntax error (or the token limit) is raised while ParserCache parses, outside
+        # ErrorCodes' hook: it reaches only this method, so it gets its code here.
+        errors[:] = [formatted(error, request_id) for error in errors]
 
 
 def complexity_limits(settings: Settings) -> type[AddValidationRules]:
@@ -56,7 +66,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         # Outermost first: ErrorCodes formats what every inner extension and resolver raised.
         ErrorCodes,
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
-        lambda: ParserCache(maxsize=1024),
+        lambda: ReportingParserCache(maxsize=1024),
         lambda: ValidationCache(maxsize=1024),
         complexity_limits(settings),
         OperationScope,

@@ -9,12 +9,13 @@ from typing import Any
 import structlog
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import ParserCache, SchemaExtension
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from iafactory.errors import AppError, ErrorCode
 from iafactory.resolvers.context import OperationContext, RequestContext
+from iafactory.schema.diagnostics import sql_statements
 
 log = structlog.get_logger("iafactory.errors")
 
@@ -39,6 +40,7 @@ class OperationScope(SchemaExtension):
         operation = OperationContext(
             request,
             is_subscription=lambda: execution.operation_type is OperationType.SUBSCRIPTION,
+            is_query=lambda: execution.operation_type is OperationType.QUERY,
         )
         execution.context = operation
         succeeded = False
@@ -53,6 +55,29 @@ class OperationScope(SchemaExtension):
                 if execution.result is not None:
                     execution.result.data = None
                     execution.result.errors = [GraphQLError(str(error), original_error=error)]
+
+    def get_results(self) -> dict[str, Any]:
+        """`extensions.sqlStatements` when IAFACTORY_EXPOSE_SQL_STATEMENT_COUNT is on."""
+        return sql_statements(self.execution_context.context)
+
+
+class ReportingParserCache(ParserCache):
+    """Strawberry's ParserCache, except that a syntax error is left to Strawberry's own parse.
+
+    ParserCache raises it from its hook, outside the operation: over HTTP the error then
+    misses ErrorCodes, and over a WebSocket the client gets a bare `complete` with no error.
+    Failed parses are not cached, so parsing again costs nothing extra.
+    """
+
+    def on_parse(self) -> Iterator[None]:
+        execution = self.execution_context
+        try:
+            execution.graphql_document = self.cached_parse_document(
+                execution.query, **execution.parse_options
+            )
+        except GraphQLError:
+            execution.graphql_document = None  # reported as a pre-execution error instead
+        yield
 
 
 class ErrorCodes(SchemaExtension):
@@ -81,8 +106,9 @@ def formatted(error: GraphQLError, request_id: str | None) -> GraphQLError:
     if isinstance(original, AppError):
         message = original.message
         extensions = {"code": original.code.value, **original.extensions}
-    elif original is None:
-        # graphql-core's own: syntax, validation, variable coercion, or our limiters.
+    elif original is None or isinstance(original, GraphQLError):
+        # graphql-core's own: syntax, validation, variable coercion (which wraps another
+        # GraphQLError), or our limiters.
         message = error.message
         code = ErrorCode.QUERY_TOO_COMPLEX if TOO_COMPLEX.search(message) else ErrorCode.BAD_USER_INPUT
         extensions = {"code": code.value}
@@ -104,7 +130,7 @@ def formatted(error: GraphQLError, request_id: str | None) -> GraphQLError:
 def log_unexpected(errors: list[GraphQLError], request_id: str | None) -> None:
     for error in errors:
         original = error.original_error
-        if original is None or isinstance(original, AppError):
+        if original is None or isinstance(original, AppError | GraphQLError):
             continue
         log.error(
             "unexpected error",

@@ -44,6 +44,9 @@ CREATE SCHEMA IF NOT EXISTS app AUTHORIZATION iafactory_owner;
 GRANT USAGE ON SCHEMA app TO iafactory_app, iafactory_superadmin;
 GRANT USAGE ON SCHEMA public TO iafactory_app, iafactory_superadmin;
 GRANT USAGE, CREATE ON SCHEMA public TO iafactory_owner;
+-- Alembic created its table as the migrating login; the owner role takes it, so that a
+-- login role that is no superuser (granted the three roles) can check and apply revisions.
+ALTER TABLE IF EXISTS alembic_version OWNER TO iafactory_owner;
 
 SET LOCAL ROLE iafactory_owner;
 

@@ -13,7 +13,109 @@ branch_labels = None
 depends_on = None
 
 SQL = r"""
-SELECT 1;
+-- Extensions are per database. All three are "trusted" (PostgreSQL >= 13): the database
+-- owner may create them, so this also runs on managed servers without a superuser.
+-- They go before SET LOCAL ROLE: the migrating login role creates them, not the owner role.
+CREATE EXTENSION IF NOT EXISTS unaccent WITH SCHEMA public;
+CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public;
+CREATE EXTENSION IF NOT EXISTS btree_gin WITH SCHEMA public;  -- GIN indexes led by tenant_id
+
+SET LOCAL ROLE iafactory_owner;
+
+-- Text search configurations: the language's stemmer after unaccent, so "réseaux", "reseaux"
+-- and "réseau" all become 'reseau'. Index and query must use the same configuration.
+CREATE TEXT SEARCH CONFIGURATION app.french_unaccent (COPY = pg_catalog.french);
+ALTER TEXT SEARCH CONFIGURATION app.french_unaccent
+  ALTER MAPPING FOR hword, hword_part, word WITH public.unaccent, french_stem;
+CREATE TEXT SEARCH CONFIGURATION app.english_unaccent (COPY = pg_catalog.english);
+ALTER TEXT SEARCH CONFIGURATION app.english_unaccent
+  ALTER MAPPING FOR hword, hword_part, word WITH public.unaccent, english_stem;
+-- Any other language: words as they are, without accents.
+CREATE TEXT SEARCH CONFIGURATION app.simple_unaccent (COPY = pg_catalog.simple);
+ALTER TEXT SEARCH CONFIGURATION app.simple_unaccent
+  ALTER MAPPING FOR hword, hword_part, word WITH public.unaccent, simple;
+
+-- IMMUTABLE so that indexes and generated columns may use them. That is true only while the
+-- configurations and the unaccent rules stay as they are: a change must rebuild the chunks.
+CREATE FUNCTION app.fold(p_text text) RETURNS text
+  LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+  AS $$ SELECT lower(public.unaccent('public.unaccent'::regdictionary, p_text)) $$;
+
+CREATE FUNCTION app.search_config(p_language text) RETURNS regconfig
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $$
+    SELECT CASE p_language
+      WHEN 'fr' THEN 'app.french_unaccent'::regconfig
+      WHEN 'en' THEN 'app.english_unaccent'::regconfig
+      ELSE 'app.simple_unaccent'::regconfig
+    END
+  $$;
+
+-- A passage as the index sees it: the document's title (weight A) then the passage (D).
+-- An unknown language (NULL) is indexed for both French and English.
+CREATE FUNCTION app.search_vector(p_language text, p_title text, p_body text) RETURNS tsvector
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $$
+    SELECT CASE WHEN p_language IS NULL THEN
+        setweight(to_tsvector('app.french_unaccent'::regconfig, p_title), 'A')
+        || setweight(to_tsvector('app.french_unaccent'::regconfig, p_body), 'D')
+        || setweight(to_tsvector('app.english_unaccent'::regconfig, p_title), 'A')
+        || setweight(to_tsvector('app.english_unaccent'::regconfig, p_body), 'D')
+      ELSE
+        setweight(to_tsvector(app.search_config(p_language), p_title), 'A')
+        || setweight(to_tsvector(app.search_config(p_language), p_body), 'D')
+    END
+  $$;
+
+-- One query word as every configuration reads it: 'réseaux' becomes
+-- 'reseau' (French) | 'reseaux' (English, simple). A query matches documents of any language.
+CREATE FUNCTION app.word_query(p_word text) RETURNS tsquery
+  LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+  AS $$
+    SELECT plainto_tsquery('app.french_unaccent'::regconfig, p_word)
+        || plainto_tsquery('app.english_unaccent'::regconfig, p_word)
+        || plainto_tsquery('app.simple_unaccent'::regconfig, p_word)
+  $$;
+
+CREATE AGGREGATE app.tsquery_or_agg(tsquery) (SFUNC = pg_catalog.tsquery_or, STYPE = tsquery);
+
+-- Passages of documents, each indexed in its document's language. Derived data: rebuilt
+-- from documents.content by db/queries/documents.py (create, reindex), never edited.
+CREATE TABLE document_chunks (
+  tenant_id      uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+  id             uuid NOT NULL DEFAULT gen_random_uuid(),
+  document_id    uuid NOT NULL,
+  position       integer NOT NULL CHECK (position >= 0),
+  start_offset   integer NOT NULL CHECK (start_offset >= 0),
+  language       text,
+  title          text NOT NULL,
+  content        text NOT NULL CHECK (length(content) BETWEEN 1 AND 10000),
+  search_vector  tsvector NOT NULL GENERATED ALWAYS AS (app.search_vector(language, title, content)) STORED,
+  PRIMARY KEY (tenant_id, id),
+  UNIQUE (tenant_id, document_id, position),
+  -- composite: a chunk belongs to a document of its own tenant, and goes with it
+  FOREIGN KEY (tenant_id, document_id) REFERENCES documents (tenant_id, id) ON DELETE CASCADE
+);
+-- tenant_id first (btree_gin): a tenant's search reads its own postings, not every tenant's.
+CREATE INDEX document_chunks_search ON document_chunks USING gin (tenant_id, search_vector);
+CREATE INDEX document_chunks_trigram ON document_chunks
+  USING gin (tenant_id, app.fold(title || ' ' || content) gin_trgm_ops);
+
+ALTER TABLE document_chunks ENABLE ROW LEVEL SECURITY;
+ALTER TABLE document_chunks FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_select ON document_chunks FOR SELECT USING (tenant_id = app.current_tenant_id());
+CREATE POLICY tenant_insert ON document_chunks FOR INSERT WITH CHECK (tenant_id = app.current_tenant_id());
+CREATE POLICY tenant_update ON document_chunks FOR UPDATE
+  USING (tenant_id = app.current_tenant_id()) WITH CHECK (tenant_id = app.current_tenant_id());
+CREATE POLICY tenant_delete ON document_chunks FOR DELETE USING (tenant_id = app.current_tenant_id());
+GRANT SELECT, INSERT, UPDATE, DELETE ON document_chunks TO iafactory_app;
+GRANT SELECT ON document_chunks TO iafactory_superadmin;
+
+REVOKE ALL ON FUNCTION app.fold(text), app.search_config(text), app.search_vector(text, text, text),
+  app.word_query(text), app.tsquery_or_agg(tsquery) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION app.fold(text), app.search_config(text), app.search_vector(text, text, text),
+  app.word_query(text), app.tsquery_or_agg(tsquery) TO iafactory_app, iafactory_superadmin;
+RESET ROLE;
 """
 
 

@@ -59,9 +59,12 @@ async def remove(db: Database, *, tenant_id: UUID, user_id: UUID) -> str | None:
 
 
 async def count_owners(db: Database, *, tenant_id: UUID) -> int:
+    """Locks the OWNER rows until the transaction ends: two owners removing each other at
+    once would otherwise both count two and leave the tenant without an OWNER."""
     return int(
         await db.fetchval(
-            "SELECT count(*) FROM tenant_memberships WHERE tenant_id = $1 AND role = 'OWNER'",
+            "SELECT count(*) FROM (SELECT FROM tenant_memberships"
+            " WHERE tenant_id = $1 AND role = 'OWNER' FOR UPDATE) AS owners",
             tenant_id,
         )
     )

@@ -29,6 +29,16 @@ class TenantUsage:
     limits: PlanLimits
 
 
+@strawberry.type(description="A link to download the active tenant's complete data (requestTenantExport).")
+class TenantExport:
+    url: str = strawberry.field(
+        description="GET it, relative to the API's origin; the file streams as JSON lines (format version below)."
+    )
+    expires_at: datetime
+    include_audio: bool
+    format_version: int
+
+
 @strawberry.type
 class AuditEntry:
     id: strawberry.ID

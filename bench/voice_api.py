@@ -1,0 +1,209 @@
+"""The voice agent through the API, measured side by side with faster-whisper called directly.
+
+    python -m bench voice_api [--file tests/fixtures/audio/speech_en.wav] [--model tiny.en]
+                              [--threads 2] [--repeats 3] [--load-seconds 10] [--rate 40]
+
+1. Real-time factor (seconds of audio per second of wall time, higher is faster):
+   - direct: faster-whisper's WhisperModel.transcribe on the file, in this process;
+   - transcriber: iafactory's chunked Transcriber on the same file and loaded model;
+   - API: a real `iafactory serve` with one in-process worker, same model and threads,
+     timed from the start of the upload to the COMPLETED event of the subscription.
+   The server's model is loaded by a warm-up job first: a service loads it once per process.
+   Goal: API / direct >= 0.9.
+2. Latency of a `me` query (open loop, --rate requests per second for --load-seconds), idle
+   and while a long transcription (the clip repeated) runs on the same server. Goal: p99
+   while transcribing <= 2x idle.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import os
+import secrets
+import statistics
+import tempfile
+import time
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from bench.voice_direct import measure_direct, measure_transcriber
+from iafactory.db import migrate
+from iafactory.voice.transcriber import Transcriber
+from tests.conftest import GraphQLClient, Server, register, run_sql, start_server, with_database
+from tests.voice_api.helpers import Subscriber, events, lift_rate_limit, upload, uploaded_id
+
+ME = "{ me { user { id } tenant { id } } }"
+
+
+@dataclass(frozen=True)
+class Latencies:
+    samples: list[float]
+
+    @property
+    def p50_ms(self) -> float:
+        return 1000 * statistics.median(self.samples)
+
+    @property
+    def p99_ms(self) -> float:
+        ordered = sorted(self.samples)
+        return 1000 * ordered[int(0.99 * (len(ordered) - 1))]
+
+
+def repeated_wav(path: Path, times: int) -> bytes:
+    """The WAV clip played `times` times in a row: a job long enough to measure under."""
+    with wave.open(str(path), "rb") as clip:
+        params, frames = clip.getparams(), clip.readframes(clip.getnframes())
+    out = io.BytesIO()
+    with wave.open(out, "wb") as long:
+        long.setparams(params)
+        long.writeframes(frames * times)
+    return out.getvalue()
+
+
+async def api_wall_seconds(server: Server, token: str, content: bytes | Path, filename: str) -> float:
+    """From the start of the upload to the COMPLETED event."""
+    started = time.perf_counter()
+    job_id = uploaded_id(
+        await asyncio.to_thread(upload, server.graphql_url, token, content, filename=filename)
+    )
+    messages = await Subscriber(server.ws_url, token).follow(job_id, within=3600)
+    status = events(messages)[-1]["transcription"]["status"]
+    if status != "COMPLETED":
+        raise RuntimeError(f"the job ended {status}")
+    return time.perf_counter() - started
+
+
+async def me_latencies(url: str, token: str, *, seconds: float, rate: float) -> Latencies:
+    """Open loop: one `me` every 1/rate s whatever the answers, each timed on its own."""
+    samples: list[float] = []
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=64)) as http:
+
+        async def one() -> None:
+            started = time.perf_counter()
+            response = await http.post(url, json={"query": ME}, headers=headers)
+            samples.append(time.perf_counter() - started)
+            assert not response.json().get("errors"), response.text
+
+        tasks = []
+        deadline = time.perf_counter() + seconds
+        while time.perf_counter() < deadline:
+            tasks.append(asyncio.create_task(one()))
+            await asyncio.sleep(1 / rate)
+        await asyncio.gather(*tasks)
+    return Latencies(samples)
+
+
+async def while_transcribing(
+    server: Server, token: str, long_audio: bytes, args: argparse.Namespace
+) -> Latencies:
+    job_id = uploaded_id(
+        await asyncio.to_thread(upload, server.graphql_url, token, long_audio, filename="long.wav")
+    )
+    running = asyncio.Event()
+
+    async def note(message: object) -> None:
+        payload = getattr(message, "payload", None) or {}
+        event = (payload.get("data") or {}).get("transcriptionProgress") or {}
+        if event.get("segment") is not None:
+            running.set()  # the first segment: the model is busy in the worker thread
+
+    follower = asyncio.create_task(Subscriber(server.ws_url, token).follow(job_id, on_next=note, within=3600))
+    await asyncio.wait_for(running.wait(), 300)
+    busy = await me_latencies(server.graphql_url, token, seconds=args.load_seconds, rate=args.rate)
+    messages = await follower
+    if events(messages)[-1]["transcription"]["status"] != "COMPLETED":
+        raise RuntimeError("the long job did not complete")
+    if busy.samples and messages[-1].at < args.load_seconds:
+        print("warning: the long job ended before the load did; use a longer --long-times")
+    return busy
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--file", type=Path, default=Path("tests/fixtures/audio/speech_en.wav"))
+    parser.add_argument("--model", default="tiny.en")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--load-seconds", type=float, default=10.0)
+    parser.add_argument("--rate", type=float, default=40.0, help="`me` queries per second")
+    parser.add_argument("--long-times", type=int, default=8, help="how many times the WAV clip is repeated")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="iafactory-bench-"))
+    data_dir = Path(os.environ.get("IAFACTORY_DATA_DIR", work / "data"))
+
+    transcriber = Transcriber(args.model, data_dir=data_dir, cpu_threads=args.threads)
+    model = transcriber.model
+    direct = measure_direct(args.file, model=model, repeats=args.repeats)
+    chunked = measure_transcriber(args.file, transcriber=transcriber, repeats=args.repeats)
+
+    admin_url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
+    if not admin_url:
+        from iafactory.db.embedded import start_embedded
+
+        admin_url = start_embedded(work / "embedded").dsn
+    name = f"iafactory_bench_{secrets.token_hex(4)}"
+    run_sql(admin_url, f'CREATE DATABASE "{name}"')
+    database_url = with_database(admin_url, name)
+    try:
+        migrate.upgrade(database_url)
+        server = start_server(
+            database_url,
+            data_dir,
+            IAFACTORY_TRANSCRIBE_WORKERS="1",
+            IAFACTORY_WHISPER_MODEL=args.model,
+            IAFACTORY_WHISPER_THREADS=str(args.threads),
+            IAFACTORY_LOG_LEVEL="WARNING",
+            IAFACTORY_REGISTER_RATE_LIMIT="1000/minute",
+        )
+        try:
+            account = register(GraphQLClient(server.graphql_url), name="bench")
+            lift_rate_limit(database_url, account.tenant_id)  # the load below is far over FREE's
+            token = account.access_token
+            asyncio.run(api_wall_seconds(server, token, args.file, args.file.name))  # loads the model
+            walls = [
+                asyncio.run(api_wall_seconds(server, token, args.file, args.file.name))
+                for _ in range(args.repeats)
+            ]
+            idle = asyncio.run(
+                me_latencies(server.graphql_url, token, seconds=args.load_seconds, rate=args.rate)
+            )
+            busy = asyncio.run(
+                while_transcribing(server, token, repeated_wav(args.file, args.long_times), args)
+            )
+        finally:
+            server.stop()
+    finally:
+        run_sql(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    api_rtf = direct.audio_seconds / min(walls)
+    print(
+        f"{args.file.name}: {direct.audio_seconds:.1f} s audio, model {args.model}, {args.threads} threads,"
+        f" best of {args.repeats}"
+    )
+    print(f"  direct faster-whisper  RTF {direct.real_time_factor:6.2f}x  ({direct.wall_seconds:.2f} s)")
+    print(f"  iafactory Transcriber  RTF {chunked.real_time_factor:6.2f}x  ({chunked.wall_seconds:.2f} s)")
+    print(
+        f"  through the API        RTF {api_rtf:6.2f}x  ({min(walls):.2f} s upload -> COMPLETED;"
+        f" all: {', '.join(f'{w:.2f}' for w in walls)})"
+    )
+    print(f"  API / direct           {api_rtf / direct.real_time_factor:6.2f}   (goal >= 0.9)")
+    print(
+        f"  API / Transcriber      {api_rtf / chunked.real_time_factor:6.2f}   (the service's own overhead)"
+    )
+    print(f"`me` at {args.rate:.0f}/s for {args.load_seconds:.0f} s:")
+    for label, measured in (("idle", idle), ("while transcribing", busy)):
+        print(
+            f"  {label:22} p50 {measured.p50_ms:6.1f} ms  p99 {measured.p99_ms:6.1f} ms"
+            f"  (n={len(measured.samples)})"
+        )
+    print(f"  p99 ratio              {busy.p99_ms / idle.p99_ms:6.2f}   (goal <= 2)")
+
+
+if __name__ == "__main__":
+    main()

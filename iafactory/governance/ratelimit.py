@@ -1,0 +1,124 @@
+"""Request budgets, kept by the `limits` library: in this process's memory by default, in Redis
+when REDIS_URL is set (then every replica spends the same budget).
+
+Two kinds:
+- per tenant, `requests_per_minute` of its plan (or of the operator's override), read from
+  the database and cached per process for `IAFACTORY_PLAN_CACHE_SECONDS`;
+- per client address on sign-in: login and refresh per address and email
+  (`IAFACTORY_LOGIN_RATE_LIMIT`), register per address (`IAFACTORY_REGISTER_RATE_LIMIT`).
+
+Sliding-window counters: O(1) memory per key (a moving window keeps one entry per request),
+and no burst of twice the limit across a window boundary (as a fixed window allows).
+
+If Redis cannot be reached the request is let through and the failure logged: an outage of
+the limiter should not become an outage of the API.
+
+>>> limits = RateLimits(Settings(), pool=lambda: pool)
+>>> await limits.tenant(tenant_id)   # None, or the seconds to wait
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from uuid import UUID
+
+import asyncpg
+import structlog
+from limits import RateLimitItem, RateLimitItemPerMinute, parse
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.storage import storage_from_string
+
+from iafactory.errors import RateLimited
+from iafactory.settings import Settings
+
+log = structlog.get_logger("iafactory.ratelimit")
+
+
+def storage_uri(redis_url: str | None) -> str:
+    """`async+memory://`, or the Redis URL in the form `limits` wants for asyncio."""
+    if not redis_url:
+        return "async+memory://"
+    return redis_url if redis_url.startswith("async+") else f"async+{redis_url}"
+
+
+class PlanCache:
+    """Each tenant's requests per minute, asked of the database at most once per `ttl` per
+    process. A plan change or an operator's override takes effect within `ttl` seconds."""
+
+    def __init__(self, pool: Callable[[], asyncpg.Pool], *, ttl: float) -> None:
+        self._pool = pool
+        self._ttl = ttl
+        self._entries: dict[UUID, tuple[float, int]] = {}
+
+    async def requests_per_minute(self, tenant_id: UUID) -> int:
+        now = time.monotonic()
+        cached = self._entries.get(tenant_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        async with self._pool().acquire() as connection, connection.transaction():
+            # The app role, as for any request; the function is a narrow definer.
+            await connection.execute("SET LOCAL ROLE iafactory_app")
+            value = int(await connection.fetchval("SELECT app.requests_per_minute($1)", tenant_id))
+        if len(self._entries) > 100_000:  # a bound on memory, not a policy
+            self._entries.clear()
+        self._entries[tenant_id] = (now + self._ttl, value)
+        return value
+
+
+class RateLimits:
+    def __init__(self, settings: Settings, *, pool: Callable[[], asyncpg.Pool]) -> None:
+        options: dict[str, str] = {}
+        if settings.redis_url:
+            # redis-py (a direct dependency) rather than the library's default client.
+            options = {"implementation": "redispy", "key_prefix": settings.rate_limit_prefix}
+        self.backend = "redis" if settings.redis_url else "memory"
+        self._limiter = SlidingWindowCounterRateLimiter(
+            storage_from_string(storage_uri(settings.redis_url), **options)  # type: ignore[arg-type]
+        )
+        self._namespace = settings.rate_limit_prefix
+        self._login = self._item(settings.login_rate_limit)
+        self._register = self._item(settings.register_rate_limit)
+        self.plans = PlanCache(pool, ttl=settings.plan_cache_seconds)
+
+    def _item(self, rate: str) -> RateLimitItem:
+        parsed = parse(rate)
+        return type(parsed)(parsed.amount, parsed.multiples, namespace=self._namespace)
+
+    async def tenant(self, tenant_id: UUID) -> int | None:
+        """Spend one request of the tenant's budget: None if allowed, else the seconds to wait."""
+        try:
+            per_minute = await self.plans.requests_per_minute(tenant_id)
+        except (OSError, asyncpg.PostgresError) as error:
+            log.warning("plan limits unavailable; request allowed", error=str(error))
+            return None
+        item = RateLimitItemPerMinute(per_minute, namespace=self._namespace)
+        return await self._spend(item, "tenant", str(tenant_id))
+
+    async def check_login(self, client: str, email: str) -> None:
+        """RATE_LIMITED after too many sign-in attempts for one email from one address."""
+        await self._raise_if_spent(self._login, "login", client, email.strip().lower())
+
+    async def check_refresh(self, client: str) -> None:
+        # A refresh token is 256 random bits and cannot be guessed; this caps the work one
+        # address can cause (each attempt is a database round trip), shared by its users.
+        await self._raise_if_spent(self._login, "refresh", client)
+
+    async def check_register(self, client: str) -> None:
+        await self._raise_if_spent(self._register, "register", client)
+
+    async def _raise_if_spent(self, item: RateLimitItem, *identifiers: str) -> None:
+        retry_after = await self._spend(item, *identifiers)
+        if retry_after is not None:
+            raise RateLimited(retry_after, f"Too many attempts; try again in {retry_after} s.")
+
+    async def _spend(self, item: RateLimitItem, *identifiers: str) -> int | None:
+        try:
+            if await self._limiter.hit(item, *identifiers):
+                return None
+            stats = await self._limiter.get_window_stats(item, *identifiers)
+        except Exception as error:  # noqa: BLE001 - fail open: a limiter outage must not stop the API
+            log.error("rate limiter unavailable; request allowed", backend=self.backend, error=str(error))
+            return None
+        return max(1, math.ceil(stats.reset_time - time.time()))

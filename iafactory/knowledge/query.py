@@ -1,0 +1,48 @@
+"""What a search query means before it reaches PostgreSQL: its words, and whether to try
+trigram similarity too.
+
+The words are handed to SQL one by one (each goes through `plainto_tsquery`, which has no
+operators), so nothing a user types can change the shape of the text-search query.
+
+    >>> terms = parse("Les réseaux de neurones?")
+    >>> terms.words, terms.fuzzy_text
+    (['réseaux', 'neurones'], 'réseaux neurones')
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from iafactory.knowledge.language import is_stop_word
+
+WORD = re.compile(r"\w+", re.UNICODE)
+MAX_QUERY_CHARS = 500
+MAX_WORDS = 32
+# Trigram similarity is for short queries (a name, a misspelt word, a word being typed);
+# on a sentence it would only add noise, and many trigrams make its index scan costly.
+MAX_FUZZY_CHARS = 64
+
+
+@dataclass(frozen=True, slots=True)
+class SearchTerms:
+    words: list[str]
+    fuzzy_text: str | None  # the words again, for trigram similarity; None for long queries
+
+
+def parse(query: str) -> SearchTerms:
+    """The query's meaningful words, lowercased, in order, without repeats.
+
+    Function words ("the", "les") are dropped unless the query has nothing else. Raises
+    ValueError when the query has no word at all or is too long.
+    """
+    if len(query) > MAX_QUERY_CHARS:
+        raise ValueError(f"A search query is at most {MAX_QUERY_CHARS} characters.")
+    found = list(dict.fromkeys(word.lower() for word in WORD.findall(query)))
+    words = [word.strip("_") for word in found if word.strip("_")]
+    if not words:
+        raise ValueError("A search query needs at least one word.")
+    meaningful = [word for word in words if not is_stop_word(word)] or words
+    meaningful = meaningful[:MAX_WORDS]
+    text = " ".join(meaningful)
+    return SearchTerms(words=meaningful, fuzzy_text=text if len(text) <= MAX_FUZZY_CHARS else None)

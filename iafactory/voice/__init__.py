@@ -1,0 +1,1 @@
+"""Voice agent: audio probing, bundled Whisper models, transcription and subtitles."""

@@ -353,7 +353,8 @@ def tenant_delete(slug: str, yes: bool, erase_orphan_users: bool) -> None:
     from iafactory.governance import operations
 
     if not yes:
-        fail(f"refusing to erase {slug} without --yes (keep a copy first: iafactory tenant export {slug} -o FILE)")
+        fail(f"refusing to erase {slug} without --yes"
+             f" (keep a copy first: iafactory tenant export {slug} -o FILE)")
     dsn, _ = database_url(load_settings())
     deleted = _operate(dsn, lambda c: operations.delete(c, slug, erase_orphan_users=erase_orphan_users))
     summary = ", ".join(f"{name} {count}" for name, count in deleted.items() if count)

@@ -111,11 +111,7 @@ def insertion_order(tables: dict[str, Table]) -> list[str]:
     order: list[str] = []
 
     def unmet(name: str) -> int:
-        return sum(
-            1
-            for ref in tables[name].references
-            if ref.target in remaining and ref.target != name
-        )
+        return sum(1 for ref in tables[name].references if ref.target in remaining and ref.target != name)
 
     while remaining:
         ready = sorted(n for n in remaining if unmet(n) == 0)

@@ -29,7 +29,9 @@ async def erase_tenant(
         raise PortabilityError(f"no tenant {tenant_id}")
     members = [
         r["user_id"]
-        for r in await connection.fetch("SELECT user_id FROM tenant_memberships WHERE tenant_id = $1", tenant_id)
+        for r in await connection.fetch(
+            "SELECT user_id FROM tenant_memberships WHERE tenant_id = $1", tenant_id
+        )
     ]
     tables = await tenant_tables(connection)
     deleted: dict[str, int] = {}
@@ -45,7 +47,8 @@ async def erase_tenant(
     if erase_orphan_users and members:
         deleted["users"] = await _erase_orphans(connection, members)
     await connection.execute(
-        "INSERT INTO operator_actions (action, tenant_digest, actor, details) VALUES ('erase', $1, $2, $3::text::jsonb)",
+        "INSERT INTO operator_actions (action, tenant_digest, actor, details)"
+        " VALUES ('erase', $1, $2, $3::text::jsonb)",
         tenant_digest(tenant_id),
         actor,
         json.dumps({"rows_deleted": {k: v for k, v in deleted.items() if v}}),

@@ -96,8 +96,15 @@ class ExportLinks:
 
 def _error(request: Request, status: int, code: ErrorCode, message: str) -> JSONResponse:
     return JSONResponse(
-        {"data": None, "errors": [{"message": message, "extensions": {
-            "code": code.value, "requestId": request.scope.get("request_id")}}]},
+        {
+            "data": None,
+            "errors": [
+                {
+                    "message": message,
+                    "extensions": {"code": code.value, "requestId": request.scope.get("request_id")},
+                }
+            ],
+        },
         status_code=status,
     )
 
@@ -108,7 +115,9 @@ def download_endpoint(links: ExportLinks, pool: Any) -> Any:
     async def download(request: Request) -> Response:
         link = links.verify(request.path_params["token"])
         if link is None:
-            return _error(request, 401, ErrorCode.UNAUTHENTICATED, "This download link is invalid or has expired.")
+            return _error(
+                request, 401, ErrorCode.UNAUTHENTICATED, "This download link is invalid or has expired."
+            )
         principal = request.scope.get("principal")
         if principal is not None and principal.tenant_id != link.tenant_id:
             return _error(request, 404, ErrorCode.NOT_FOUND, "Not found.")
@@ -121,12 +130,17 @@ def download_endpoint(links: ExportLinks, pool: Any) -> Any:
                 link.user_id,
             )
         if row is None or row["role"] != "OWNER":
-            return _error(request, 403, ErrorCode.FORBIDDEN, "Only an OWNER of this tenant may download its export.")
+            return _error(
+                request, 403, ErrorCode.FORBIDDEN, "Only an OWNER of this tenant may download its export."
+            )
         filename = f"{row['slug']}-{datetime.now(UTC):%Y%m%d}.iafactory.jsonl"
         return StreamingResponse(
             _stream(pool(), link, request.scope.get("request_id") or "export"),
             media_type="application/x-ndjson",
-            headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+            headers={
+                "Content-Disposition": f'attachment; filename="{filename}"',
+                "Cache-Control": "no-store",
+            },
         )
 
     return download

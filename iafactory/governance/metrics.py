@@ -1,12 +1,12 @@
 """Prometheus metrics, labelled by tenant with bounded cardinality, and the /metrics endpoint.
 
-Series (all counters end in _total in the exposition):
-  iafactory_requests{tenant, operation_type}            GraphQL operations (query|mutation|subscription|invalid)
-  iafactory_errors{tenant, code}                        errors by contract code, RATE_LIMITED answered early included
+Series (counters get _total in the exposition):
+  iafactory_requests{tenant, operation_type}      GraphQL operations: query|mutation|subscription|invalid
+  iafactory_errors{tenant, code}                  errors by contract code (early RATE_LIMITED included)
   iafactory_operation_duration_seconds{tenant, operation_type}   latency histogram
-  iafactory_transcription_audio_seconds{tenant}         seconds of audio transcribed (record_transcription)
-  iafactory_transcription_processing_seconds{tenant}    seconds spent transcribing (record_transcription)
-  iafactory_transcription_jobs{tenant, status}          QUEUED / RUNNING jobs, read from the database at scrape time
+  iafactory_transcription_audio_seconds{tenant}   audio transcribed, seconds (record_transcription)
+  iafactory_transcription_processing_seconds{tenant}   time spent transcribing (record_transcription)
+  iafactory_transcription_jobs{tenant, status}    QUEUED / RUNNING jobs, from the database at scrape time
 
 The tenant label is the tenant id (never the slug: it may name a person). The first
 IAFACTORY_METRICS_MAX_TENANTS tenants a process sees get their own label; later ones are
@@ -41,6 +41,7 @@ NONE = "none"
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 LOOPBACK = "127.0.0.0/8,::1/128"
 ANYWHERE = "0.0.0.0/0,::/0"
+SCRAPE_QUERY_SECONDS = 2.0  # a slow database must not hang the scraper
 
 
 class TenantLabels:
@@ -83,7 +84,10 @@ class Metrics:
             "iafactory_transcription_audio_seconds", "Seconds of audio transcribed.", ["tenant"], registry=r
         )
         self.processing_seconds = Counter(
-            "iafactory_transcription_processing_seconds", "Seconds spent transcribing.", ["tenant"], registry=r
+            "iafactory_transcription_processing_seconds",
+            "Seconds spent transcribing.",
+            ["tenant"],
+            registry=r,
         )
         self.queue = Gauge(
             "iafactory_transcription_jobs",
@@ -110,9 +114,13 @@ class Metrics:
         self.audio_seconds.labels(tenant).inc(max(0.0, audio_seconds))
         self.processing_seconds.labels(tenant).inc(max(0.0, processing_seconds))
 
-    async def refresh_queue(self, pool: asyncpg.Pool, *, timeout: float = 2.0) -> None:
+    async def refresh_queue(self, pool: asyncpg.Pool) -> None:
         """Sets the queue gauge from the database (every worker's jobs, in any process)."""
-        async with asyncio.timeout(timeout), pool.acquire() as connection, connection.transaction():
+        async with (
+            asyncio.timeout(SCRAPE_QUERY_SECONDS),
+            pool.acquire() as connection,
+            connection.transaction(),
+        ):
             await connection.execute("SET LOCAL ROLE iafactory_app")
             rows = await connection.fetch("SELECT tenant_id, status, jobs FROM app.transcription_queue()")
         totals: dict[tuple[str, str], int] = {}
@@ -161,7 +169,9 @@ class MetricsAccess:
     def allows(self, request: Request) -> bool:
         if self._token:
             scheme, _, given = (request.headers.get("authorization") or "").partition(" ")
-            if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), self._token.encode()):
+            if scheme.lower() == "bearer" and hmac.compare_digest(
+                given.strip().encode(), self._token.encode()
+            ):
                 return True
         host = request.client.host if request.client else ""
         try:

@@ -48,16 +48,17 @@ class RateLimitMiddleware:
             gate = _SubscribeGate(scope, receive, send, self.governance(), self.tokens())
             await self.app(scope, gate.receive, gate.send)
             return
-        if scope["type"] != "http" or scope["path"].startswith(UNCOUNTED_PATHS):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         principal = scope.get("principal")
         tenant_id = principal.tenant_id if principal is not None else None
+        # Every log line of the request names them, None included (anonymous requests).
         structlog.contextvars.bind_contextvars(
             tenant_id=str(tenant_id) if tenant_id else None,
             user_id=str(principal.user_id) if principal is not None else None,
         )
-        if tenant_id is not None:
+        if tenant_id is not None and not scope["path"].startswith(UNCOUNTED_PATHS):
             governance = self.governance()
             retry_after = await governance.rate_limits.tenant(tenant_id)
             if retry_after is not None:
@@ -123,13 +124,26 @@ class _SubscribeGate:
         error = _rate_limited(retry_after)
         formatted = {
             "message": error.message,
-            "extensions": {"code": error.code.value, **error.extensions, "requestId": self._scope.get("request_id")},
+            "extensions": {
+                "code": error.code.value,
+                **error.extensions,
+                "requestId": self._scope.get("request_id"),
+            },
         }
         # graphql-transport-ws sends a list of errors; legacy graphql-ws a single one.
-        body = {"id": operation_id, "type": "error", "payload": [formatted] if kind == "subscribe" else formatted}
+        body = {
+            "id": operation_id,
+            "type": "error",
+            "payload": [formatted] if kind == "subscribe" else formatted,
+        }
         self._governance.metrics.rejected(tenant_id=self._tenant, code=error.code.value)
-        log.info("rate limited", limit="tenant", retry_after=retry_after, transport="websocket",
-                 tenant_id=str(self._tenant))
+        log.info(
+            "rate limited",
+            limit="tenant",
+            retry_after=retry_after,
+            transport="websocket",
+            tenant_id=str(self._tenant),
+        )
         await self._send({"type": "websocket.send", "text": json.dumps(body)})
 
 

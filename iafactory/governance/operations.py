@@ -63,7 +63,9 @@ async def export_to(
     return rows
 
 
-async def import_from(connection: asyncpg.Connection, lines: Iterable[bytes], *, slug: str | None) -> ImportReport:
+async def import_from(
+    connection: asyncpg.Connection, lines: Iterable[bytes], *, slug: str | None
+) -> ImportReport:
     async with connection.transaction():
         await connection.execute("SET LOCAL ROLE iafactory_owner")
         report = await import_tenant(connection, lines, slug=slug)
@@ -122,8 +124,11 @@ async def quota(connection: asyncpg.Connection, slug: str, assignments: list[str
             else:
                 await connection.execute(
                     "INSERT INTO tenant_quota_overrides (tenant_id, quota, value) VALUES ($1, $2, $3)"
-                    " ON CONFLICT (tenant_id, quota) DO UPDATE SET value = EXCLUDED.value, updated_at = clock_timestamp()",
-                    tenant_id, name, value,
+                    " ON CONFLICT (tenant_id, quota)"
+                    " DO UPDATE SET value = EXCLUDED.value, updated_at = clock_timestamp()",
+                    tenant_id,
+                    name,
+                    value,
                 )
         if parsed:
             await connection.execute(
@@ -135,7 +140,12 @@ async def quota(connection: asyncpg.Connection, slug: str, assignments: list[str
             )
         limits = await connection.fetchrow("SELECT * FROM app.effective_limits($1)", tenant_id)
         usage = await connection.fetchrow("SELECT * FROM app.tenant_usage($1)", tenant_id)
-        overridden = {r["quota"] for r in await connection.fetch(
-            "SELECT quota FROM tenant_quota_overrides WHERE tenant_id = $1", tenant_id)}
-    assert limits is not None and usage is not None
+        overridden = {
+            r["quota"]
+            for r in await connection.fetch(
+                "SELECT quota FROM tenant_quota_overrides WHERE tenant_id = $1", tenant_id
+            )
+        }
+    assert limits is not None
+    assert usage is not None
     return {"limits": dict(limits), "usage": dict(usage), "overridden": sorted(overridden)}

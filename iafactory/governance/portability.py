@@ -102,21 +102,30 @@ async def export_tenant(
         digest.update(line)
         return line
 
-    yield emit(_line({
-        "format": FORMAT,
-        "version": VERSION,
-        "exported_at": datetime.now(UTC).isoformat(),
-        "exported_by": actor,
-        "schema_revision": await connection.fetchval("SELECT version_num FROM alembic_version"),
-        "tenant_id": str(tenant_id),
-        "audio": audio,
-        "password_hashes": password_hashes,
-        "bytea": "base64",
-        "tables": order,
-        "excluded": {**EXCLUDED, **({} if audio else {t: "--no-audio" for t in AUDIO_TABLES if t in tables})},
-    }))
+    yield emit(
+        _line(
+            {
+                "format": FORMAT,
+                "version": VERSION,
+                "exported_at": datetime.now(UTC).isoformat(),
+                "exported_by": actor,
+                "schema_revision": await connection.fetchval("SELECT version_num FROM alembic_version"),
+                "tenant_id": str(tenant_id),
+                "audio": audio,
+                "password_hashes": password_hashes,
+                "bytea": "base64",
+                "tables": order,
+                "excluded": {
+                    **EXCLUDED,
+                    **({} if audio else {t: "--no-audio" for t in AUDIO_TABLES if t in tables}),
+                },
+            }
+        )
+    )
     yield emit(_row_line("tenants", tenant))
-    user_columns = ", ".join(f"u.{c}" for c in (*USER_COLUMNS, *(("password_hash",) if password_hashes else ())))
+    user_columns = ", ".join(
+        f"u.{c}" for c in (*USER_COLUMNS, *(("password_hash",) if password_hashes else ()))
+    )
     async for record in connection.cursor(
         f"SELECT row_to_json(x)::text FROM (SELECT {user_columns} FROM users u"
         " JOIN tenant_memberships m ON m.user_id = u.id AND m.tenant_id = $1 ORDER BY u.id) x",
@@ -129,8 +138,11 @@ async def export_tenant(
         nulled = {
             ref.columns[-1]
             for ref in table.references
-            if ref.target in tables and ref.target not in order and ref.target != name
-            and len(ref.columns) == 2 and ref.columns[0] == "tenant_id"
+            if ref.target in tables
+            and ref.target not in order
+            and ref.target != name
+            and len(ref.columns) == 2
+            and ref.columns[0] == "tenant_id"
         }
         counts[name] = 0
         async for record in connection.cursor(_select(table, nulled), tenant_id, prefetch=50):
@@ -251,8 +263,10 @@ class _Importer:
     async def _user(self, row: dict[str, Any]) -> None:
         assert self.report is not None, "users come after the tenant"
         existing = await self.sql.fetchrow(
-            "SELECT id::text, email FROM users WHERE id = $1::uuid OR email = $2 ORDER BY (id = $1::uuid) DESC LIMIT 1",
-            row["id"], row["email"],
+            "SELECT id::text, email FROM users WHERE id = $1::uuid OR email = $2"
+            " ORDER BY (id = $1::uuid) DESC LIMIT 1",
+            row["id"],
+            row["email"],
         )
         if existing is not None:
             # Same id: the same account. Same email only: that person's account here.
@@ -266,7 +280,8 @@ class _Importer:
         self.report.users_without_password += not row.get("password_hash")
 
     async def _row(self, name: str, row: dict[str, Any]) -> None:
-        assert self.header is not None and self.report is not None
+        assert self.header is not None
+        assert self.report is not None
         table = self.tables.get(name)
         if table is None or name not in (self.header.get("tables") or []):
             raise PortabilityError(f"rows of table {name!r}, which the header does not list")
@@ -281,8 +296,10 @@ class _Importer:
         for column in table.user_columns() + (["actor_id"] if name == "audit_log" else []):
             if row.get(column) is not None:
                 row[column] = await self._user_id(table, column, row[column])
-        if self.batch_table != name or len(self.batch) >= BATCH_ROWS or any(
-            c.type == "bytea" for c in table.columns
+        if (
+            self.batch_table != name
+            or len(self.batch) >= BATCH_ROWS
+            or any(c.type == "bytea" for c in table.columns)
         ):
             await self._flush()
         self.batch_table = name
@@ -312,9 +329,11 @@ class _Importer:
 
     async def _insert(self, table: str, columns: list[str], rows: list[dict[str, Any]]) -> None:
         names = ", ".join(quote(c) for c in columns)
-        overriding = " OVERRIDING SYSTEM VALUE" if table in self.tables and any(
-            c.identity for c in self.tables[table].columns
-        ) else ""
+        overriding = (
+            " OVERRIDING SYSTEM VALUE"
+            if table in self.tables and any(c.identity for c in self.tables[table].columns)
+            else ""
+        )
         await self.sql.execute(
             f"INSERT INTO {table} ({names}){overriding}"
             f" SELECT {names} FROM json_populate_recordset(NULL::{table}, $1::text::json)",
@@ -335,7 +354,9 @@ class _Importer:
         # the imported values, or a later row of this tenant could be given an id it has.
         for table in (self.tables[name] for name in self.seen if name in self.tables):
             for column in (c for c in table.columns if c.identity):
-                sequence = await self.sql.fetchval("SELECT pg_get_serial_sequence($1, $2)", table.name, column.name)
+                sequence = await self.sql.fetchval(
+                    "SELECT pg_get_serial_sequence($1, $2)", table.name, column.name
+                )
                 await self.sql.execute(
                     f"SELECT setval($1::regclass, greatest((SELECT last_value FROM {sequence}),"
                     f" (SELECT max({quote(column.name)}) FROM {table.name})))",

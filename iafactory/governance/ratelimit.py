@@ -75,7 +75,7 @@ class RateLimits:
             options = {"implementation": "redispy", "key_prefix": settings.rate_limit_prefix}
         self.backend = "redis" if settings.redis_url else "memory"
         self._limiter = SlidingWindowCounterRateLimiter(
-            storage_from_string(storage_uri(settings.redis_url), **options)  # type: ignore[arg-type]
+            storage_from_string(storage_uri(settings.redis_url), **options)
         )
         self._namespace = settings.rate_limit_prefix
         self._login = self._item(settings.login_rate_limit)

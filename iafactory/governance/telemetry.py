@@ -53,7 +53,9 @@ class OperationTelemetry(SchemaExtension):
     def _report(self, seconds: float) -> None:
         execution = self.execution_context
         # login / register act as the user they sign in (OperationContext.caller).
-        principal = getattr(execution.context, "caller", None) or getattr(execution.context, "principal", None)
+        principal = getattr(execution.context, "caller", None) or getattr(
+            execution.context, "principal", None
+        )
         identity = _identity(principal)
         structlog.contextvars.bind_contextvars(**identity)
         operation_type = _operation_type(execution)

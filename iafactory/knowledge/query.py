@@ -1,12 +1,12 @@
-"""What a search query means before it reaches PostgreSQL: its words, and whether to try
-trigram similarity too.
+"""What a search query means before it reaches PostgreSQL: its words, and whether to look
+for misspelt ones by trigram similarity.
 
 The words are handed to SQL one by one (each goes through `plainto_tsquery`, which has no
 operators), so nothing a user types can change the shape of the text-search query.
 
     >>> terms = parse("Les réseaux de neurones?")
-    >>> terms.words, terms.fuzzy_text
-    (['réseaux', 'neurones'], 'réseaux neurones')
+    >>> terms.words, terms.fuzzy
+    (['réseaux', 'neurones'], True)
 """
 
 from __future__ import annotations
@@ -19,15 +19,15 @@ from iafactory.knowledge.language import is_stop_word
 WORD = re.compile(r"\w+", re.UNICODE)
 MAX_QUERY_CHARS = 500
 MAX_WORDS = 32
-# Trigram similarity is for short queries (a name, a misspelt word, a word being typed);
-# on a sentence it would only add noise, and many trigrams make its index scan costly.
-MAX_FUZZY_CHARS = 64
+# The trigram fallback is for short queries (a name, a misspelt word, a word being typed);
+# in a long question, the other words carry the meaning and alternatives would add noise.
+MAX_FUZZY_WORDS = 6
 
 
 @dataclass(frozen=True, slots=True)
 class SearchTerms:
     words: list[str]
-    fuzzy_text: str | None  # the words again, for trigram similarity; None for long queries
+    fuzzy: bool  # look for the nearest known words of unknown ones (short queries only)
 
 
 def parse(query: str) -> SearchTerms:
@@ -43,6 +43,4 @@ def parse(query: str) -> SearchTerms:
     if not words:
         raise ValueError("A search query needs at least one word.")
     meaningful = [word for word in words if not is_stop_word(word)] or words
-    meaningful = meaningful[:MAX_WORDS]
-    text = " ".join(meaningful)
-    return SearchTerms(words=meaningful, fuzzy_text=text if len(text) <= MAX_FUZZY_CHARS else None)
+    return SearchTerms(words=meaningful[:MAX_WORDS], fuzzy=len(meaningful) <= MAX_FUZZY_WORDS)

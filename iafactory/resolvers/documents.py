@@ -124,7 +124,7 @@ async def search_knowledge(
         ctx.db,
         tenant_id=tenant_id,
         words=terms.words,
-        fuzzy_text=terms.fuzzy_text,
+        fuzzy=terms.fuzzy,
         project_id=project,
         first=first,
     )
@@ -136,7 +136,7 @@ async def search_knowledge(
             SearchHit(
                 document=found,
                 score=round(float(row["score"]), 6),
-                snippet=snippets.render(row["snippet"], fallback=row["content"]),
+                snippet=snippets.render(row["snippet"], fallback=row["passage"]),
             )
         )
     return hits

@@ -44,8 +44,14 @@ async def request_tenant_export(info: Info, include_audio: bool | None = False) 
     link = governance_of(ctx.services).export_links.issue(
         tenant_id=tenant_id, user_id=principal.user_id, audio=bool(include_audio)
     )
-    await audit.append(ctx.db, tenant_id=tenant_id, action="request_export", target_type="Tenant",
-                       target_id=str(tenant_id), details={"includeAudio": bool(include_audio)})
+    await audit.append(
+        ctx.db,
+        tenant_id=tenant_id,
+        action="request_export",
+        target_type="Tenant",
+        target_id=str(tenant_id),
+        details={"includeAudio": bool(include_audio)},
+    )
     return TenantExport(
         url=link.url,
         expires_at=link.expires_at,

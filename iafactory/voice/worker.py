@@ -22,6 +22,7 @@ import os
 import secrets
 import socket
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -160,6 +161,7 @@ class Workers:
                 await jobs.fail(self._pool, job, worker_id=worker_id, error=AUDIO_GONE)
                 return
             bound.info("transcription started")
+            started = time.monotonic()
             transcript = await self._transcribe(run, path, spec, worker_id)
             if await jobs.complete(
                 self._pool,
@@ -168,7 +170,13 @@ class Workers:
                 language=transcript.language,
                 duration=transcript.duration,
             ):
-                bound.info("transcription completed", duration=transcript.duration)
+                elapsed = time.monotonic() - started
+                bound.info("transcription completed", duration=transcript.duration, seconds=round(elapsed, 2))
+                from iafactory.governance.metrics import record_transcription
+
+                record_transcription(
+                    job.tenant_id, audio_seconds=transcript.duration, processing_seconds=elapsed
+                )
         except Exception as error:  # noqa: BLE001 - every outcome is written to the job row
             await self._settle(run, worker_id, error, bound)
         finally:

@@ -98,23 +98,100 @@ CREATE TABLE document_chunks (
 );
 -- tenant_id first (btree_gin): a tenant's search reads its own postings, not every tenant's.
 CREATE INDEX document_chunks_search ON document_chunks USING gin (tenant_id, search_vector);
-CREATE INDEX document_chunks_trigram ON document_chunks
-  USING gin (tenant_id, app.fold(title || ' ' || content) gin_trgm_ops);
 
-ALTER TABLE document_chunks ENABLE ROW LEVEL SECURITY;
-ALTER TABLE document_chunks FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_select ON document_chunks FOR SELECT USING (tenant_id = app.current_tenant_id());
-CREATE POLICY tenant_insert ON document_chunks FOR INSERT WITH CHECK (tenant_id = app.current_tenant_id());
-CREATE POLICY tenant_update ON document_chunks FOR UPDATE
-  USING (tenant_id = app.current_tenant_id()) WITH CHECK (tenant_id = app.current_tenant_id());
-CREATE POLICY tenant_delete ON document_chunks FOR DELETE USING (tenant_id = app.current_tenant_id());
-GRANT SELECT, INSERT, UPDATE, DELETE ON document_chunks TO iafactory_app;
-GRANT SELECT ON document_chunks TO iafactory_superadmin;
+-- Each tenant's vocabulary (unaccented, lowercased words, with how many chunks use them):
+-- what pg_trgm compares a misspelt query word with. Words are few next to passages, so the
+-- fallback stays fast on a large knowledge base; and a word leaves with its last chunk.
+CREATE TABLE knowledge_words (
+  tenant_id  uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+  word       text NOT NULL,
+  chunks     integer NOT NULL CHECK (chunks >= 0),
+  PRIMARY KEY (tenant_id, word)
+);
+CREATE INDEX knowledge_words_trigram ON knowledge_words USING gin (tenant_id, word gin_trgm_ops);
+
+CREATE FUNCTION app.chunk_words(p_title text, p_content text) RETURNS SETOF text
+  LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+  AS $$
+    SELECT word FROM unnest(tsvector_to_array(
+      to_tsvector('app.simple_unaccent'::regconfig, p_title || ' ' || p_content))) AS word
+     WHERE length(word) BETWEEN 3 AND 40 AND word !~ '[/@.:]'  -- no URL, email or host
+  $$;
+
+-- Statement-level triggers: one upsert for all the chunks of a document. Rows are locked in
+-- (tenant_id, word) order on both paths, so concurrent writers of one tenant cannot deadlock.
+CREATE FUNCTION app.knowledge_words_added() RETURNS trigger
+  LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp
+  AS $$
+  BEGIN
+    INSERT INTO knowledge_words AS k (tenant_id, word, chunks)
+    SELECT a.tenant_id, w.word, count(*)
+      FROM added AS a CROSS JOIN LATERAL app.chunk_words(a.title, a.content) AS w (word)
+     GROUP BY a.tenant_id, w.word
+     ORDER BY a.tenant_id, w.word
+    ON CONFLICT (tenant_id, word) DO UPDATE SET chunks = k.chunks + excluded.chunks;
+    RETURN NULL;
+  END
+  $$;
+
+CREATE FUNCTION app.knowledge_words_removed() RETURNS trigger
+  LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp
+  AS $$
+  DECLARE
+    v_tenants uuid[];
+    v_words text[];
+    v_counts integer[];
+  BEGIN
+    SELECT array_agg(g.tenant_id ORDER BY g.tenant_id, g.word), array_agg(g.word ORDER BY g.tenant_id, g.word),
+           array_agg(g.n ORDER BY g.tenant_id, g.word)
+      INTO v_tenants, v_words, v_counts
+      FROM (SELECT r.tenant_id, w.word, count(*)::integer AS n
+              FROM removed AS r CROSS JOIN LATERAL app.chunk_words(r.title, r.content) AS w (word)
+             GROUP BY r.tenant_id, w.word) AS g;
+    IF v_words IS NULL THEN
+      RETURN NULL;
+    END IF;
+    PERFORM 1 FROM knowledge_words AS k
+      JOIN unnest(v_tenants, v_words) AS g (tenant_id, word) ON k.tenant_id = g.tenant_id AND k.word = g.word
+     ORDER BY k.tenant_id, k.word FOR UPDATE OF k;
+    UPDATE knowledge_words AS k SET chunks = greatest(k.chunks - g.n, 0)
+      FROM unnest(v_tenants, v_words, v_counts) AS g (tenant_id, word, n)
+     WHERE k.tenant_id = g.tenant_id AND k.word = g.word;
+    DELETE FROM knowledge_words AS k USING unnest(v_tenants, v_words) AS g (tenant_id, word)
+     WHERE k.tenant_id = g.tenant_id AND k.word = g.word AND k.chunks = 0;
+    RETURN NULL;
+  END
+  $$;
+
+CREATE TRIGGER words_added AFTER INSERT ON document_chunks
+  REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION app.knowledge_words_added();
+CREATE TRIGGER words_removed AFTER DELETE ON document_chunks
+  REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION app.knowledge_words_removed();
+
+DO $$
+DECLARE
+  t text;
+BEGIN
+  FOREACH t IN ARRAY ARRAY['document_chunks', 'knowledge_words'] LOOP
+    EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
+    EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
+    EXECUTE format('CREATE POLICY tenant_select ON %I FOR SELECT USING (tenant_id = app.current_tenant_id())', t);
+    EXECUTE format('CREATE POLICY tenant_insert ON %I FOR INSERT WITH CHECK (tenant_id = app.current_tenant_id())', t);
+    EXECUTE format('CREATE POLICY tenant_update ON %I FOR UPDATE USING (tenant_id = app.current_tenant_id()) WITH CHECK (tenant_id = app.current_tenant_id())', t);
+    EXECUTE format('CREATE POLICY tenant_delete ON %I FOR DELETE USING (tenant_id = app.current_tenant_id())', t);
+    -- knowledge_words is written by the triggers, which run as the caller (row-level security applies)
+    EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %I TO iafactory_app', t);
+    EXECUTE format('GRANT SELECT ON %I TO iafactory_superadmin', t);
+  END LOOP;
+END
+$$;
 
 REVOKE ALL ON FUNCTION app.fold(text), app.search_config(text), app.search_vector(text, text, text),
-  app.word_query(text), app.tsquery_or_agg(tsquery) FROM PUBLIC;
+  app.word_query(text), app.tsquery_or_agg(tsquery), app.chunk_words(text, text),
+  app.knowledge_words_added(), app.knowledge_words_removed() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION app.fold(text), app.search_config(text), app.search_vector(text, text, text),
-  app.word_query(text), app.tsquery_or_agg(tsquery) TO iafactory_app, iafactory_superadmin;
+  app.word_query(text), app.tsquery_or_agg(tsquery), app.chunk_words(text, text),
+  app.knowledge_words_added(), app.knowledge_words_removed() TO iafactory_app, iafactory_superadmin;
 RESET ROLE;
 """
 

@@ -1,13 +1,16 @@
-"""Governance: quota overrides, quota triggers, monthly usage records, erasure receipts.
+"""Governance: quota overrides, quota triggers, monthly usage records, operator actions.
 
 Revision ID: 0004_governance
 Revises: 0003_voice
 Create Date: 2026-11-29
 
 Quotas are enforced here, in the database, by AFTER triggers on the tables that hold what a
-plan limits: every write path (a resolver, a worker, a future import) is covered in its own
+plan limits: every write path (a resolver, a worker, SQL by hand) is covered in its own
 transaction, and a refused write raises SQLSTATE IA402 (QUOTA_EXCEEDED), so nothing of the
-statement, nor of the operation around it, is kept.
+statement, nor of the operation around it, is kept. Only the owner role (migrations, the
+operator's `tenant import`) writes past them.
+
+Also here: `app.revoke_refresh_family` is replaced by a version that audits `logout`.
 
 What this revision reads from the other revisions (and attaches to only where present):
   projects                       count                              (0001_core)

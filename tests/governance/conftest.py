@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import httpx
@@ -16,6 +16,7 @@ import pytest
 
 from tests.conftest import GraphQLClient, Server, start_server
 
+T = TypeVar("T")
 AUDIO = Path(__file__).resolve().parents[1] / "fixtures" / "audio"
 SPEECH = AUDIO / "speech_en.wav"  # about 23 s of English
 TRANSCRIBE = "mutation($file: Upload!) { transcribeAudio(file: $file) { id status duration } }"
@@ -53,17 +54,26 @@ def gov_client(governed: Server) -> GraphQLClient:
     return GraphQLClient(governed.graphql_url)
 
 
-def sql(database_url: str, query: str, *args: Any) -> list[asyncpg.Record]:
-    """One statement as the superuser (an operator at the psql prompt)."""
+def on_database(database_url: str, action: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+    """Runs `action` on one superuser connection (an operator at the psql prompt)."""
 
-    async def run() -> list[asyncpg.Record]:
+    async def run() -> T:
         connection = await asyncpg.connect(database_url)
         try:
-            return list(await connection.fetch(query, *args))
+            return await action(connection)
         finally:
             await connection.close()
 
     return asyncio.run(run())
+
+
+def sql(database_url: str, query: str, *args: Any) -> list[asyncpg.Record]:
+    """One statement as the superuser."""
+
+    async def fetch(connection: asyncpg.Connection) -> list[asyncpg.Record]:
+        return list(await connection.fetch(query, *args))
+
+    return on_database(database_url, fetch)
 
 
 def override(database_url: str, tenant_id: str, quota: str, value: float | None) -> None:
@@ -89,8 +99,10 @@ def upload(
         headers["X-Request-ID"] = request_id
     return client.http.post(
         client.url,
-        data={"operations": json.dumps({"query": TRANSCRIBE, "variables": {"file": None}}),
-              "map": json.dumps({"0": ["variables.file"]})},
+        data={
+            "operations": json.dumps({"query": TRANSCRIBE, "variables": {"file": None}}),
+            "map": json.dumps({"0": ["variables.file"]}),
+        },
         files={"0": (path.name, path.read_bytes(), "audio/wav")},
         headers=headers,
     )

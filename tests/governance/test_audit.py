@@ -37,8 +37,9 @@ def world(client: GraphQLClient, database_url: str) -> World:
     return World(client, alice, bob, create_superadmin(client, database_url))
 
 
-def call(world: World, query: str, variables: dict[str, Any] | None, request_id: str,
-         token: str | None = None) -> httpx.Response:
+def call(
+    world: World, query: str, variables: dict[str, Any] | None, request_id: str, token: str | None = None
+) -> httpx.Response:
     return world.client.post(query, variables, token=token, headers={"X-Request-ID": request_id})
 
 
@@ -49,8 +50,11 @@ def data(response: httpx.Response) -> Any:
 
 
 def new_project(world: World) -> str:
-    return str(world.client.data("mutation { createProject(input: {name: \"p\"}) { id } }",
-                                 token=world.alice.access_token)["createProject"]["id"])
+    return str(
+        world.client.data(
+            'mutation { createProject(input: {name: "p"}) { id } }', token=world.alice.access_token
+        )["createProject"]["id"]
+    )
 
 
 # Each case performs its mutation with the given request id; it returns the response, the
@@ -60,21 +64,30 @@ Case = Callable[[World, str], tuple[httpx.Response, str, str]]
 
 def register_case(w: World, rid: str) -> tuple[httpx.Response, str, str]:
     suffix = uuid.uuid4().hex[:10]
-    response = call(w, "mutation($i: RegisterInput!) { register(input: $i) { viewer { tenant { id } } } }",
-                    {"i": {"email": f"new-{suffix}@example.test", "password": PASSWORD, "tenantSlug": f"new-{suffix}"}},
-                    rid)
+    response = call(
+        w,
+        "mutation($i: RegisterInput!) { register(input: $i) { viewer { tenant { id } } } }",
+        {"i": {"email": f"new-{suffix}@example.test", "password": PASSWORD, "tenantSlug": f"new-{suffix}"}},
+        rid,
+    )
     return response, data(response)["register"]["viewer"]["tenant"]["id"], "register"
 
 
 def login_case(w: World, rid: str) -> tuple[httpx.Response, str, str]:
-    response = call(w, "mutation($i: LoginInput!) { login(input: $i) { accessToken } }",
-                    {"i": {"email": w.alice.email, "password": PASSWORD, "tenantSlug": w.alice.tenant_slug}}, rid)
+    response = call(
+        w,
+        "mutation($i: LoginInput!) { login(input: $i) { accessToken } }",
+        {"i": {"email": w.alice.email, "password": PASSWORD, "tenantSlug": w.alice.tenant_slug}},
+        rid,
+    )
     return response, w.alice.tenant_id, "login"
 
 
 def refresh_case(w: World, rid: str) -> tuple[httpx.Response, str, str]:
     token = login(w.client, w.alice.email, tenant_slug=w.alice.tenant_slug)["refreshToken"]
-    response = call(w, "mutation($t: String!) { refreshToken(refreshToken: $t) { accessToken } }", {"t": token}, rid)
+    response = call(
+        w, "mutation($t: String!) { refreshToken(refreshToken: $t) { accessToken } }", {"t": token}, rid
+    )
     return response, w.alice.tenant_id, "refresh_token"
 
 
@@ -85,28 +98,42 @@ def logout_case(w: World, rid: str) -> tuple[httpx.Response, str, str]:
 
 
 def switch_case(w: World, rid: str) -> tuple[httpx.Response, str, str]:
-    response = call(w, "mutation($t: ID!) { switchTenant(tenantId: $t) { accessToken } }",
-                    {"t": w.bob.tenant_id}, rid, w.alice.access_token)
+    response = call(
+        w,
+        "mutation($t: ID!) { switchTenant(tenantId: $t) { accessToken } }",
+        {"t": w.bob.tenant_id},
+        rid,
+        w.alice.access_token,
+    )
     return response, w.bob.tenant_id, "switch_tenant"
 
 
 def create_project_case(w: World, rid: str) -> tuple[httpx.Response, str, str]:
-    response = call(w, "mutation { createProject(input: {name: \"audited\"}) { id } }", None, rid, w.alice.access_token)
+    response = call(
+        w, 'mutation { createProject(input: {name: "audited"}) { id } }', None, rid, w.alice.access_token
+    )
     return response, w.alice.tenant_id, "create_project"
 
 
 def update_project_case(w: World, rid: str) -> tuple[httpx.Response, str, str]:
-    response = call(w, "mutation($id: ID!) { updateProject(id: $id, input: {name: \"renamed\"}) { id } }",
-                    {"id": new_project(w)}, rid, w.alice.access_token)
+    response = call(
+        w,
+        'mutation($id: ID!) { updateProject(id: $id, input: {name: "renamed"}) { id } }',
+        {"id": new_project(w)},
+        rid,
+        w.alice.access_token,
+    )
     return response, w.alice.tenant_id, "update_project"
 
 
 def delete_project_case(w: World, rid: str) -> tuple[httpx.Response, str, str]:
-    response = call(w, "mutation($id: ID!) { deleteProject(id: $id) }", {"id": new_project(w)}, rid, w.alice.access_token)
+    response = call(
+        w, "mutation($id: ID!) { deleteProject(id: $id) }", {"id": new_project(w)}, rid, w.alice.access_token
+    )
     return response, w.alice.tenant_id, "delete_project"
 
 
-ADD_DOCUMENT = "mutation { addDocument(input: {title: \"t\", content: \"some words\"}) { id } }"
+ADD_DOCUMENT = 'mutation { addDocument(input: {title: "t", content: "some words"}) { id } }'
 
 
 def add_document_case(w: World, rid: str) -> tuple[httpx.Response, str, str]:
@@ -115,7 +142,9 @@ def add_document_case(w: World, rid: str) -> tuple[httpx.Response, str, str]:
 
 def delete_document_case(w: World, rid: str) -> tuple[httpx.Response, str, str]:
     document = w.client.data(ADD_DOCUMENT, token=w.alice.access_token)["addDocument"]["id"]
-    response = call(w, "mutation($id: ID!) { deleteDocument(id: $id) }", {"id": document}, rid, w.alice.access_token)
+    response = call(
+        w, "mutation($id: ID!) { deleteDocument(id: $id) }", {"id": document}, rid, w.alice.access_token
+    )
     return response, w.alice.tenant_id, "delete_document"
 
 
@@ -125,35 +154,57 @@ def transcribe_case(w: World, rid: str) -> tuple[httpx.Response, str, str]:
 
 def cancel_case(w: World, rid: str) -> tuple[httpx.Response, str, str]:
     job = data(upload(w.client, w.alice.access_token))["transcribeAudio"]["id"]
-    response = call(w, "mutation($id: ID!) { cancelTranscription(id: $id) { status } }", {"id": job}, rid,
-                    w.alice.access_token)
+    response = call(
+        w,
+        "mutation($id: ID!) { cancelTranscription(id: $id) { status } }",
+        {"id": job},
+        rid,
+        w.alice.access_token,
+    )
     return response, w.alice.tenant_id, "cancel_transcription"
 
 
 def add_member_case(w: World, rid: str) -> tuple[httpx.Response, str, str]:
     carol = register(w.client, name="carol")
-    response = call(w, "mutation($e: String!) { addMember(email: $e) { role } }", {"e": carol.email}, rid,
-                    w.alice.access_token)
+    response = call(
+        w,
+        "mutation($e: String!) { addMember(email: $e) { role } }",
+        {"e": carol.email},
+        rid,
+        w.alice.access_token,
+    )
     return response, w.alice.tenant_id, "add_member"
 
 
 def remove_member_case(w: World, rid: str) -> tuple[httpx.Response, str, str]:
     dave = register(w.client, name="dave")
     add_member(w.client, w.alice, dave)
-    response = call(w, "mutation($u: ID!) { removeMember(userId: $u) }", {"u": dave.user_id}, rid, w.alice.access_token)
+    response = call(
+        w, "mutation($u: ID!) { removeMember(userId: $u) }", {"u": dave.user_id}, rid, w.alice.access_token
+    )
     return response, w.alice.tenant_id, "remove_member"
 
 
 def create_tenant_case(w: World, rid: str) -> tuple[httpx.Response, str, str]:
     slug = f"made-{uuid.uuid4().hex[:10]}"
-    response = call(w, "mutation($s: String!) { createTenant(input: {name: \"Made\", slug: $s}) { id } }",
-                    {"s": slug}, rid, w.root)
+    response = call(
+        w,
+        'mutation($s: String!) { createTenant(input: {name: "Made", slug: $s}) { id } }',
+        {"s": slug},
+        rid,
+        w.root,
+    )
     return response, data(response)["createTenant"]["id"], "superadmin.create_tenant"
 
 
 def update_tenant_case(w: World, rid: str) -> tuple[httpx.Response, str, str]:
-    response = call(w, "mutation($id: ID!) { updateTenant(id: $id, input: {plan: PRO}) { plan } }",
-                    {"id": w.bob.tenant_id}, rid, w.root)
+    response = call(
+        w,
+        "mutation($id: ID!) { updateTenant(id: $id, input: {plan: PRO}) { plan } }",
+        {"id": w.bob.tenant_id},
+        rid,
+        w.root,
+    )
     return response, w.bob.tenant_id, "superadmin.update_tenant"
 
 
@@ -198,7 +249,11 @@ def test_the_mutation_appends_an_audit_row_with_the_request_id_of_its_response(
     response, tenant_id, action = CASES[mutation](world, request_id)
     data(response)
     assert response.headers["x-request-id"] == request_id, "the response carries the request id it was sent"
-    rows = sql(database_url, "SELECT tenant_id::text, action, actor_id FROM audit_log WHERE request_id = $1", request_id)
+    rows = sql(
+        database_url,
+        "SELECT tenant_id::text, action, actor_id FROM audit_log WHERE request_id = $1",
+        request_id,
+    )
     assert [(r["tenant_id"], r["action"]) for r in rows] == [(tenant_id, action)], (
         f"{mutation}: exactly one audit row in the tenant, found {[dict(r) for r in rows]}"
     )
@@ -207,11 +262,24 @@ def test_the_mutation_appends_an_audit_row_with_the_request_id_of_its_response(
 
 def test_owners_and_admins_read_the_request_ids_in_audit_log(world: World) -> None:
     request_id = f"visible-{uuid.uuid4().hex[:12]}"
-    data(call(world, "mutation { createProject(input: {name: \"seen\"}) { id } }", None, request_id,
-              world.alice.access_token))
-    entries = world.client.data("{ auditLog(first: 5) { nodes { action requestId actor { email } } } }",
-                                token=world.alice.access_token)["auditLog"]["nodes"]
-    assert {"action": "create_project", "requestId": request_id, "actor": {"email": world.alice.email}} in entries
+    data(
+        call(
+            world,
+            'mutation { createProject(input: {name: "seen"}) { id } }',
+            None,
+            request_id,
+            world.alice.access_token,
+        )
+    )
+    entries = world.client.data(
+        "{ auditLog(first: 5) { nodes { action requestId actor { email } } } }",
+        token=world.alice.access_token,
+    )["auditLog"]["nodes"]
+    assert {
+        "action": "create_project",
+        "requestId": request_id,
+        "actor": {"email": world.alice.email},
+    } in entries
 
 
 async def test_the_app_role_cannot_update_or_delete_audit_rows(world: World, database_url: str) -> None:
@@ -222,7 +290,12 @@ async def test_the_app_role_cannot_update_or_delete_audit_rows(world: World, dat
         "TRUNCATE audit_log",
     ):
         async with as_app(database_url, tenant_id=tenant, user_id=world.alice.user_id) as sql_app:
-            assert await sql_app.fetchval("SELECT count(*) FROM audit_log WHERE tenant_id = $1", uuid.UUID(tenant)) > 0
+            assert (
+                await sql_app.fetchval(
+                    "SELECT count(*) FROM audit_log WHERE tenant_id = $1", uuid.UUID(tenant)
+                )
+                > 0
+            )
             with pytest.raises(asyncpg.InsufficientPrivilegeError):
                 await sql_app.execute(statement, *([uuid.UUID(tenant)] if "$1" in statement else []))
     async with as_app(database_url, tenant_id=tenant, user_id=world.alice.user_id) as sql_app:

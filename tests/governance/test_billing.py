@@ -15,14 +15,17 @@ from tests.governance.conftest import sql, upload
 from tests.helpers import cli
 
 ME = "{ me { role } }"
-ADD = "mutation($c: String!) { addDocument(input: {title: \"t\", content: $c}) { id } }"
+ADD = 'mutation($c: String!) { addDocument(input: {title: "t", content: $c}) { id } }'
 DELETE = "mutation($id: ID!) { deleteDocument(id: $id) }"
 
 
 def record(database_url: str, tenant_id: str) -> dict[str, Any]:
-    rows = sql(database_url, "SELECT api_calls, audio_seconds, storage_peak_bytes FROM usage_records"
-                             " WHERE tenant_id = $1 AND period = date_trunc('month', now() AT TIME ZONE 'UTC')::date",
-               uuid.UUID(tenant_id))
+    rows = sql(
+        database_url,
+        "SELECT api_calls, audio_seconds, storage_peak_bytes FROM usage_records"
+        " WHERE tenant_id = $1 AND period = date_trunc('month', now() AT TIME ZONE 'UTC')::date",
+        uuid.UUID(tenant_id),
+    )
     return dict(rows[0]) if rows else {}
 
 
@@ -73,7 +76,9 @@ def test_operators_read_the_monthly_records_from_the_cli(
     alice = new_tenant("invoiced")
     gov_client.data(ADD, {"c": "z" * 50}, token=alice.access_token)
     assert eventually(lambda: record(database_url, alice.tenant_id).get("api_calls") == 1)
-    done = cli("billing", "usage", "--tenant", alice.tenant_slug, "--format", "json", database_url=database_url)
+    done = cli(
+        "billing", "usage", "--tenant", alice.tenant_slug, "--format", "json", database_url=database_url
+    )
     assert done.returncode == 0, done.stderr
     [row] = json.loads(done.stdout)
     assert row["slug"] == alice.tenant_slug

@@ -34,7 +34,9 @@ def log_lines(server: Server, request_id: str, *, wait: float = 5.0) -> list[dic
                 record = json.loads(raw)
                 if record.get("request_id") == request_id:
                     lines.append(record)
-        if lines and any(r.get("event") == "graphql operation" for r in lines) or time.monotonic() > deadline:
+        if (
+            lines and any(r.get("event") == "graphql operation" for r in lines)
+        ) or time.monotonic() > deadline:
             return lines
         time.sleep(0.05)
 
@@ -44,8 +46,11 @@ def test_every_log_line_of_a_request_carries_request_id_tenant_id_and_user_id(
 ) -> None:
     alice = new_tenant("logged")
     request_id = f"logged-{uuid.uuid4().hex[:12]}"
-    gov_client.http.post(gov_client.url, json={"query": DELETE, "variables": {"id": str(uuid.uuid4())}},
-                         headers={"Authorization": f"Bearer {alice.access_token}", "X-Request-ID": request_id})
+    gov_client.http.post(
+        gov_client.url,
+        json={"query": DELETE, "variables": {"id": str(uuid.uuid4())}},
+        headers={"Authorization": f"Bearer {alice.access_token}", "X-Request-ID": request_id},
+    )
     lines = log_lines(governed, request_id)
     assert lines, "the request was logged"
     for line in lines:
@@ -63,12 +68,19 @@ async def test_log_lines_of_a_websocket_operation_name_its_tenant_and_user(
 ) -> None:
     alice = new_tenant("wslog")
     request_id = f"wslog-{uuid.uuid4().hex[:12]}"
-    async with websockets.connect(governed.ws_url, subprotocols=["graphql-transport-ws"],
-                                  additional_headers={"X-Request-ID": request_id}) as ws:
-        await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {alice.access_token}"}}))
+    async with websockets.connect(
+        governed.ws_url,
+        subprotocols=["graphql-transport-ws"],
+        additional_headers={"X-Request-ID": request_id},
+    ) as ws:
+        await ws.send(
+            json.dumps(
+                {"type": "connection_init", "payload": {"Authorization": f"Bearer {alice.access_token}"}}
+            )
+        )
         await ws.recv()
-        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {
-            "query": 'subscription Watch { transcriptionProgress(id: "%s") { progress } }' % uuid.uuid4()}}))
+        watch = f'subscription Watch {{ transcriptionProgress(id: "{uuid.uuid4()}") {{ progress }} }}'
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": watch}}))
         await ws.recv()
     lines = log_lines(governed, request_id)
     [operation] = [line for line in lines if line["event"] == "graphql operation"]
@@ -110,8 +122,13 @@ def test_per_tenant_counters_move_when_that_tenant_calls(
     assert moved("iafactory_requests_total", tenant=tenant, operation_type="mutation") == 1
     assert moved("iafactory_errors_total", tenant=tenant, code="NOT_FOUND") == 1
     assert moved("iafactory_operation_duration_seconds_count", tenant=tenant, operation_type="query") == 3
-    assert moved("iafactory_operation_duration_seconds_bucket", tenant=tenant, operation_type="query", le="+Inf") == 3
-    assert not [key for key in after if ("tenant", bob.tenant_id) in key[1]], "a tenant that made no call has no series"
+    assert (
+        moved("iafactory_operation_duration_seconds_bucket", tenant=tenant, operation_type="query", le="+Inf")
+        == 3
+    )
+    assert not [key for key in after if ("tenant", bob.tenant_id) in key[1]], (
+        "a tenant that made no call has no series"
+    )
 
 
 def test_the_transcription_queue_depth_is_read_from_the_database_per_tenant(
@@ -131,9 +148,15 @@ def test_tenants_beyond_the_label_cap_are_counted_under_other() -> None:
         metrics.operation(tenant_id=tenant, operation_type="query", seconds=0.01, codes=[])
     metrics.operation(tenant_id=tenants[0], operation_type="query", seconds=0.01, codes=["NOT_FOUND"])
     exposition = metrics.exposition().decode()
-    labels = {s.labels["tenant"]: s.value for f in text_string_to_metric_families(exposition)
-              for s in f.samples if s.name == "iafactory_requests_total"}
-    assert labels == {str(tenants[0]): 2, str(tenants[1]): 1, "other": 2}, "two tenants by name, the rest folded"
+    labels = {
+        s.labels["tenant"]: s.value
+        for f in text_string_to_metric_families(exposition)
+        for s in f.samples
+        if s.name == "iafactory_requests_total"
+    }
+    assert labels == {str(tenants[0]): 2, str(tenants[1]): 1, "other": 2}, (
+        "two tenants by name, the rest folded"
+    )
 
 
 def test_record_transcription_counts_audio_and_processing_seconds_per_tenant() -> None:
@@ -141,20 +164,29 @@ def test_record_transcription_counts_audio_and_processing_seconds_per_tenant() -
     governance_metrics.activate(metrics)
     tenant = uuid.uuid4()
     governance_metrics.record_transcription(tenant, audio_seconds=23.5, processing_seconds=4.0)
-    samples = {(s.name, s.labels.get("tenant")): s.value
-               for f in text_string_to_metric_families(metrics.exposition().decode()) for s in f.samples}
+    samples = {
+        (s.name, s.labels.get("tenant")): s.value
+        for f in text_string_to_metric_families(metrics.exposition().decode())
+        for s in f.samples
+    }
     assert samples[("iafactory_transcription_audio_seconds_total", str(tenant))] == 23.5
     assert samples[("iafactory_transcription_processing_seconds_total", str(tenant))] == 4.0
 
 
 def request_from(host: str, authorization: str | None = None) -> Request:
     headers = [(b"authorization", authorization.encode())] if authorization else []
-    return Request({"type": "http", "method": "GET", "path": "/metrics", "headers": headers, "client": (host, 5555)})
+    return Request(
+        {"type": "http", "method": "GET", "path": "/metrics", "headers": headers, "client": (host, 5555)}
+    )
 
 
 def production(**settings: Any) -> Settings:
-    return Settings(IAFACTORY_ENV="production", IAFACTORY_JWT_SECRET="s" * 40,
-                    DATABASE_URL="postgresql://db/iafactory", **settings)
+    return Settings(
+        IAFACTORY_ENV="production",
+        IAFACTORY_JWT_SECRET="s" * 40,
+        DATABASE_URL="postgresql://db/iafactory",
+        **settings,
+    )
 
 
 def test_metrics_are_open_in_development_and_loopback_only_in_production_by_default() -> None:

@@ -24,7 +24,9 @@ USAGE = """{ usage { projects documents storageBytes audioSecondsThisMonth
 
 
 def count(database_url: str, table: str, tenant_id: str) -> int:
-    return int(sql(database_url, f"SELECT count(*) FROM {table} WHERE tenant_id = $1", uuid.UUID(tenant_id))[0][0])
+    return int(
+        sql(database_url, f"SELECT count(*) FROM {table} WHERE tenant_id = $1", uuid.UUID(tenant_id))[0][0]
+    )
 
 
 def code_of(response: httpx.Response | dict) -> str | None:  # type: ignore[type-arg]
@@ -33,7 +35,9 @@ def code_of(response: httpx.Response | dict) -> str | None:  # type: ignore[type
     return errors[0]["extensions"]["code"] if errors else None
 
 
-def test_usage_reports_consumption_and_the_plan_limits(client: GraphQLClient, new_tenant: Callable[..., Account]) -> None:
+def test_usage_reports_consumption_and_the_plan_limits(
+    client: GraphQLClient, new_tenant: Callable[..., Account]
+) -> None:
     alice = new_tenant("usage")
     client.data(CREATE, {"name": "one"}, token=alice.access_token)
     client.data(ADD_DOCUMENT, {"t": "note", "c": "twelve bytes"}, token=alice.access_token)
@@ -43,8 +47,12 @@ def test_usage_reports_consumption_and_the_plan_limits(client: GraphQLClient, ne
         "documents": 1,
         "storageBytes": len("note") + len("twelve bytes"),
         "audioSecondsThisMonth": 0.0,
-        "limits": {"maxProjects": 20, "maxStorageBytes": 100 * 1024 * 1024,
-                   "maxAudioSecondsPerMonth": 3600.0, "requestsPerMinute": 120},
+        "limits": {
+            "maxProjects": 20,
+            "maxStorageBytes": 100 * 1024 * 1024,
+            "maxAudioSecondsPerMonth": 3600.0,
+            "requestsPerMinute": 120,
+        },
     }, "a new tenant is on FREE (CONTRACT.md's plan table)"
 
 
@@ -58,8 +66,11 @@ def test_the_project_quota_refuses_the_project_that_would_pass_it_and_writes_not
     assert code_of(refused) == "QUOTA_EXCEEDED", refused
     assert "20 projects" in refused["errors"][0]["message"], "the message names the limit"
     assert count(database_url, "projects", alice.tenant_id) == 20, "the 21st project was not written"
-    audited = sql(database_url, "SELECT count(*) FROM audit_log WHERE tenant_id = $1 AND action = 'create_project'",
-                  uuid.UUID(alice.tenant_id))[0][0]
+    audited = sql(
+        database_url,
+        "SELECT count(*) FROM audit_log WHERE tenant_id = $1 AND action = 'create_project'",
+        uuid.UUID(alice.tenant_id),
+    )[0][0]
     assert audited == 20, "nor its audit row: the whole operation rolled back"
 
 
@@ -74,16 +85,25 @@ async def test_concurrent_creates_cannot_pass_the_project_quota_together(
             uuid.UUID(alice.tenant_id),
         )
         async with httpx.AsyncClient(timeout=30) as http:
-            responses = await asyncio.gather(*(
-                http.post(client.url, json={"query": CREATE, "variables": {"name": f"racer {i}"}},
-                          headers={"Authorization": f"Bearer {alice.access_token}"})
-                for i in range(10)
-            ))
-        stored = await connection.fetchval("SELECT count(*) FROM projects WHERE tenant_id = $1", uuid.UUID(alice.tenant_id))
+            responses = await asyncio.gather(
+                *(
+                    http.post(
+                        client.url,
+                        json={"query": CREATE, "variables": {"name": f"racer {i}"}},
+                        headers={"Authorization": f"Bearer {alice.access_token}"},
+                    )
+                    for i in range(10)
+                )
+            )
+        stored = await connection.fetchval(
+            "SELECT count(*) FROM projects WHERE tenant_id = $1", uuid.UUID(alice.tenant_id)
+        )
     finally:
         await connection.close()
     codes = sorted(str(code_of(r)) for r in responses)
-    assert codes == ["None"] * 3 + ["QUOTA_EXCEEDED"] * 7, "exactly the limit's worth of concurrent creates succeed"
+    assert codes == ["None"] * 3 + ["QUOTA_EXCEEDED"] * 7, (
+        "exactly the limit's worth of concurrent creates succeed"
+    )
     assert stored == 3
 
 
@@ -101,7 +121,9 @@ def test_the_storage_quota_refuses_the_document_that_would_pass_it(
     usage = client.data(USAGE, token=alice.access_token)["usage"]
     assert usage["storageBytes"] == len("first") + 500
     assert usage["limits"]["maxStorageBytes"] == 1000, "usage shows the operator's override"
-    client.data(ADD_DOCUMENT, {"t": "third", "c": "z" * 400}, token=alice.access_token)  # still fits: 905 bytes
+    client.data(
+        ADD_DOCUMENT, {"t": "third", "c": "z" * 400}, token=alice.access_token
+    )  # still fits: 905 bytes
 
 
 def test_uploaded_audio_counts_toward_the_storage_quota(
@@ -151,23 +173,52 @@ async def test_a_duration_learnt_after_upload_is_checked_then_and_a_failure_neve
     upload; marking a job FAILED is never refused, even when the tenant is over its quota."""
     alice = new_tenant("late")
     tenant = alice.tenant_id
-    insert = ("INSERT INTO transcriptions (tenant_id, filename, duration) VALUES ($1, 'late.wav', $2)"
-              " RETURNING id")
+    insert = (
+        "INSERT INTO transcriptions (tenant_id, filename, duration) VALUES ($1, 'late.wav', $2) RETURNING id"
+    )
     async with as_app(database_url, tenant_id=tenant, user_id=alice.user_id) as sql_app:
         job = await sql_app.fetchval(insert, uuid.UUID(tenant), None)
         await sql_app.execute("SAVEPOINT before")
         with pytest.raises(asyncpg.PostgresError) as refused:
-            await sql_app.execute("UPDATE transcriptions SET duration = 4000 WHERE tenant_id = $1 AND id = $2",
-                                  uuid.UUID(tenant), job)
+            await sql_app.execute(
+                "UPDATE transcriptions SET duration = 4000 WHERE tenant_id = $1 AND id = $2",
+                uuid.UUID(tenant),
+                job,
+            )
         assert refused.value.sqlstate == "IA402", "FREE allows 3600 s a month"
         await sql_app.execute("ROLLBACK TO SAVEPOINT before")
-        await sql_app.execute("UPDATE transcriptions SET duration = 3500 WHERE tenant_id = $1 AND id = $2",
-                              uuid.UUID(tenant), job)
+        await sql_app.execute(
+            "UPDATE transcriptions SET duration = 3500 WHERE tenant_id = $1 AND id = $2",
+            uuid.UUID(tenant),
+            job,
+        )
         failing = await sql_app.fetchval(insert, uuid.UUID(tenant), None)
         # 3500 + 500 would pass the 3600 s, but a FAILED job does not count: never refused.
         await sql_app.execute(
             "UPDATE transcriptions SET status = 'FAILED', duration = 500 WHERE tenant_id = $1 AND id = $2",
-            uuid.UUID(tenant), failing,
+            uuid.UUID(tenant),
+            failing,
         )
-        used = await sql_app.fetchval("SELECT audio_seconds_this_month FROM app.tenant_usage($1)", uuid.UUID(tenant))
+        used = await sql_app.fetchval(
+            "SELECT audio_seconds_this_month FROM app.tenant_usage($1)", uuid.UUID(tenant)
+        )
     assert used == pytest.approx(3500)
+
+
+def test_the_quota_triggers_are_attached_to_every_table_a_plan_limits(database_url: str) -> None:
+    """0004 attaches to the voice tables only where they exist: this catches a rename."""
+    attached = {
+        (r["table_name"], r["tgname"])
+        for r in sql(
+            database_url,
+            "SELECT tgrelid::regclass::text AS table_name, tgname FROM pg_trigger"
+            " WHERE tgname LIKE 'quota_%'",
+        )
+    }
+    assert {
+        ("projects", "quota_projects"),
+        ("documents", "quota_storage"),
+        ("audio_files", "quota_storage"),
+        ("transcriptions", "quota_audio"),
+        ("transcriptions", "quota_audio_counts"),
+    } <= attached, attached

@@ -20,7 +20,9 @@ from tests.governance.conftest import LOGIN_LIMIT, REGISTER_LIMIT, override, ove
 
 ME = "{ me { role } }"
 FREE_REQUESTS_PER_MINUTE = 120
-LOGIN = "mutation($email: String!, $password: String!) { login(input: {email: $email, password: $password}) { accessToken } }"
+LOGIN = """mutation($email: String!, $password: String!) {
+  login(input: {email: $email, password: $password}) { accessToken }
+}"""
 REFRESH = "mutation($token: String!) { refreshToken(refreshToken: $token) { accessToken } }"
 REGISTER = "mutation($input: RegisterInput!) { register(input: $input) { accessToken } }"
 PROGRESS = 'subscription { transcriptionProgress(id: "%s") { transcription { id } } }'
@@ -42,7 +44,9 @@ def test_a_burst_over_the_plan_rate_gets_rate_limited_with_retry_after(
 ) -> None:
     alice = new_tenant("burst")
     admitted, refused = first_refusal(gov_client, alice.access_token, limit=FREE_REQUESTS_PER_MINUTE)
-    assert admitted[:FREE_REQUESTS_PER_MINUTE] == [200] * FREE_REQUESTS_PER_MINUTE, "the FREE plan admits 120/min"
+    assert admitted[:FREE_REQUESTS_PER_MINUTE] == [200] * FREE_REQUESTS_PER_MINUTE, (
+        "the FREE plan admits 120/min"
+    )
     # A sliding window: a burst that straddles a window boundary may be given one or two more.
     assert len(admitted) <= FREE_REQUESTS_PER_MINUTE + 2, f"refused only after {len(admitted)} requests"
     error = refused.json()["errors"][0]
@@ -79,11 +83,17 @@ async def test_websocket_subscribes_spend_the_tenant_budget_and_are_refused_over
     await override_async(database_url, alice.tenant_id, "requests_per_minute", 2)
     unknown = uuid.uuid4()
     async with websockets.connect(governed.ws_url, subprotocols=["graphql-transport-ws"]) as ws:
-        await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {alice.access_token}"}}))
+        await ws.send(
+            json.dumps(
+                {"type": "connection_init", "payload": {"Authorization": f"Bearer {alice.access_token}"}}
+            )
+        )
         assert json.loads(await ws.recv())["type"] == "connection_ack"
         codes = []
         for number in range(3):
-            await ws.send(json.dumps({"id": str(number), "type": "subscribe", "payload": {"query": PROGRESS % unknown}}))
+            await ws.send(
+                json.dumps({"id": str(number), "type": "subscribe", "payload": {"query": PROGRESS % unknown}})
+            )
             answer = json.loads(await ws.recv())
             assert answer["type"] == "error" or answer["type"] == "next", answer
             errors = answer["payload"] if answer["type"] == "error" else answer["payload"]["errors"]
@@ -93,8 +103,11 @@ async def test_websocket_subscribes_spend_the_tenant_budget_and_are_refused_over
     assert codes[:2] == ["NOT_FOUND", "NOT_FOUND"], "two subscribes within the budget reach GraphQL"
     assert codes[2] == "RATE_LIMITED", "the third is refused before GraphQL runs"
     async with httpx.AsyncClient() as http:
-        response = await http.post(governed.graphql_url, json={"query": ME},
-                                   headers={"Authorization": f"Bearer {alice.access_token}"})
+        response = await http.post(
+            governed.graphql_url,
+            json={"query": ME},
+            headers={"Authorization": f"Bearer {alice.access_token}"},
+        )
     assert response.status_code == 429, "the subscribes spent the same budget as HTTP requests"
 
 
@@ -113,7 +126,9 @@ def test_login_attempts_are_limited_per_client_address_and_email(
     assert refused.status_code == 429, "over the limit even the right password is refused"
     assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
     assert int(refused.headers["retry-after"]) >= 1
-    assert login(gov_client, bob.email, bob.password).status_code == 200, "another email from this address still signs in"
+    assert login(gov_client, bob.email, bob.password).status_code == 200, (
+        "another email from this address still signs in"
+    )
 
 
 def test_refresh_attempts_are_limited_per_client_address(gov_client: GraphQLClient) -> None:
@@ -127,9 +142,16 @@ def test_refresh_attempts_are_limited_per_client_address(gov_client: GraphQLClie
 def test_registrations_are_limited_per_client_address(gov_client: GraphQLClient) -> None:
     def attempt() -> httpx.Response:
         suffix = uuid.uuid4().hex[:10]
-        return gov_client.post(REGISTER, {"input": {"email": f"reg-{suffix}@example.test",
-                                                    "password": "correct horse battery staple",
-                                                    "tenantSlug": f"reg-{suffix}"}})
+        return gov_client.post(
+            REGISTER,
+            {
+                "input": {
+                    "email": f"reg-{suffix}@example.test",
+                    "password": "correct horse battery staple",
+                    "tenantSlug": f"reg-{suffix}",
+                }
+            },
+        )
 
     statuses = [attempt().status_code for _ in range(REGISTER_LIMIT + 1)]
     assert statuses == [200] * REGISTER_LIMIT + [429]
@@ -148,15 +170,21 @@ def redis_reachable() -> bool:
 def test_two_servers_sharing_redis_spend_one_budget(
     database_url: str, tmp_path: Path, new_tenant: Callable[..., Account]
 ) -> None:
-    settings = {"REDIS_URL": "redis://127.0.0.1:6379/0", "IAFACTORY_RATE_LIMIT_PREFIX": f"test-{uuid.uuid4().hex}"}
+    settings = {
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "IAFACTORY_RATE_LIMIT_PREFIX": f"test-{uuid.uuid4().hex}",
+    }
     with ThreadPoolExecutor(2) as starting:  # both start at once: half the wait
-        first, second = starting.map(lambda name: start_server(database_url, tmp_path / name, **settings),
-                                     ["one", "two"])
+        first, second = starting.map(
+            lambda name: start_server(database_url, tmp_path / name, **settings), ["one", "two"]
+        )
     try:
         alice = new_tenant("shared")
         clients = [GraphQLClient(first.graphql_url), GraphQLClient(second.graphql_url)]
-        statuses = [clients[i % 2].post(ME, token=alice.access_token).status_code
-                    for i in range(FREE_REQUESTS_PER_MINUTE + 4)]
+        statuses = [
+            clients[i % 2].post(ME, token=alice.access_token).status_code
+            for i in range(FREE_REQUESTS_PER_MINUTE + 4)
+        ]
     finally:
         first.stop()
         second.stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -110,9 +111,8 @@ async def test_a_page_and_its_total_come_from_one_snapshot_while_the_tenant_writ
     # Under READ COMMITTED the page and the count (two statements) could straddle a commit.
     url = small_pool_server.graphql_url
     writer = register(GraphQLClient(url), name="snapshot")
-    run_sql(
-        database_url, f"UPDATE tenants SET plan = 'ENTERPRISE' WHERE id = '{writer.tenant_id}'"
-    )  # no quota
+    no_quota = "UPDATE tenants SET plan = 'ENTERPRISE' WHERE id = $1::uuid"  # 40 creates fit
+    await fetch_as_superuser(database_url, no_quota, writer.tenant_id)
     async with httpx.AsyncClient(timeout=60) as http:
         jobs = []
         for i in range(40):
@@ -124,6 +124,26 @@ async def test_a_page_and_its_total_come_from_one_snapshot_while_the_tenant_writ
     pages = [b["data"]["projects"] for b in bodies if "projects" in b["data"]]
     torn = [(p["totalCount"], len(p["nodes"])) for p in pages if p["totalCount"] != len(p["nodes"])]
     assert not torn, f"(totalCount, nodes) of pages read across two snapshots: {torn}"
+
+
+async def test_password_hashing_does_not_stall_other_requests(server: Server, client: GraphQLClient) -> None:
+    # argon2 costs ~0.25 s of CPU per login; on the event loop it would freeze every tenant.
+    account = register(client, name="hasher")
+    login = "mutation($e: String!, $p: String!) { login(input: {email: $e, password: $p}) { accessToken } }"
+    variables = {"e": account.email, "p": account.password}
+    async with httpx.AsyncClient(timeout=60) as http:
+        started = time.monotonic()
+        logins = [
+            asyncio.create_task(http.post(server.graphql_url, json={"query": login, "variables": variables}))
+            for _ in range(6)
+        ]
+        await asyncio.sleep(0.3)  # the logins are hashing now
+        asked = time.monotonic()
+        assert (await http.get(f"{server.url}/health")).status_code == 200
+        health = time.monotonic() - asked
+        await asyncio.gather(*logins)
+        hashing = time.monotonic() - started
+    assert health < hashing / 2, f"/health took {health:.2f} s while 6 logins took {hashing:.2f} s"
 
 
 # --- the login role of DATABASE_URL ---------------------------------------------------------------

@@ -156,3 +156,25 @@ async def test_a_worker_stopped_with_sigterm_hands_its_job_back_without_using_an
     assert statuses(messages)[-1] == "QUEUED", "the job went back to the queue"
     assert superuser_value(url, "SELECT attempts FROM transcriptions WHERE id = %s", job_id) == 0
     assert superuser_value(url, "SELECT worker_id FROM transcriptions WHERE id = %s", job_id) is None
+
+
+async def test_serve_stopped_with_sigterm_lets_its_running_job_finish_first(
+    new_database: Callable[[], str], tmp_path: Path, processes: list[Server | subprocess.Popen[bytes]]
+) -> None:
+    url = await asyncio.to_thread(new_database)
+    settings = {**FAST_JOBS, "IAFACTORY_TRANSCRIBE_SHUTDOWN_GRACE_SECONDS": "60"}
+    server = start_server(url, tmp_path / "serve", IAFACTORY_TRANSCRIBE_WORKERS="1", **settings)
+    processes.append(server)
+    owner = register(GraphQLClient(server.graphql_url), name="drain")
+    job_id = uploaded_id(
+        await asyncio.to_thread(upload, server.graphql_url, owner.access_token, AUDIO / "speech_en.wav")
+    )
+    await Subscriber(server.ws_url, owner.access_token).follow(
+        job_id,
+        within=60,
+        until=lambda event: event["segment"] is not None,  # running, one segment in
+    )
+    server.process.send_signal(signal.SIGTERM)
+    await asyncio.to_thread(server.process.wait, 60)
+    assert superuser_value(url, "SELECT status FROM transcriptions WHERE id = %s", job_id) == "COMPLETED"
+    assert superuser_value(url, "SELECT attempts FROM transcriptions WHERE id = %s", job_id) == 1

@@ -1,18 +1,20 @@
-"""Retrieval over the active tenant's chunks: full-text search, trigram fallback, snippets.
+"""Retrieval over the active tenant's chunks: full-text search, a trigram fallback for
+misspelt words, and highlighted snippets.
 
 One statement, inside the tenant's transaction (row-level security applies to every table
-it reads). How a passage is scored, each part in 0..1:
+it reads). Each query word is read by the French, English and plain configurations
+(app.word_query), so one query matches documents of either language. A word that is not
+in the tenant's vocabulary (knowledge_words) is a likely typo or a word form no stemmer
+links to the documents ("reconaissance", "neuronal"): pg_trgm finds its nearest vocabulary
+words, which join the query as alternatives worth their similarity.
 
-- coverage: the share of the query's words that the passage contains, in any language
-  (each word is read by the French, English and plain configurations: app.word_query);
+A passage scores, each part in 0..1:
+- coverage: the share of the query's words it contains (a fuzzy alternative counts for its
+  similarity, an exact or stemmed match for 1);
 - rank: ts_rank_cd (cover density: matched words close together, title words weigh most),
   normalised as rank / (rank + 1);
-- similarity: pg_trgm word_similarity of the whole query to the passage, for short queries
-  only; it finds misspelt and partial words ("reconaissance", "neuronal") that no stemmer
-  maps to the passage's words.
-
-score = 0.55 coverage + 0.30 rank + 0.15 similarity, so scores within one result list are
-on one scale. A document scores as its best passage, and its snippet comes from that one.
+score = 0.7 coverage + 0.3 rank, one scale for the whole result list. A document scores as
+its best passage, and its snippet comes from that passage.
 """
 
 from __future__ import annotations
@@ -30,39 +32,57 @@ HEADLINE_OPTIONS = (
     f"StartSel={MATCH_START}, StopSel={MATCH_END}, MaxWords=30, MinWords=12, ShortWord=2,"
     ' MaxFragments=2, FragmentDelimiter=" … "'
 )
-WEIGHTS = {"coverage": 0.55, "rank": 0.30, "similarity": 0.15}
+COVERAGE_WEIGHT = 0.7
+RANK_WEIGHT = 0.3
+# Nearest vocabulary words per unknown query word, and how similar they must be (0..1).
+ALTERNATIVES = 3
+MIN_SIMILARITY = 0.5
 
 SEARCH = f"""
-WITH terms AS (
-  SELECT array_agg(word_query) AS word_queries, app.tsquery_or_agg(word_query) AS query
-  FROM (SELECT app.word_query(word) AS word_query FROM unnest($2::text[]) AS word) AS words
-  WHERE numnode(word_query) > 0
+WITH words AS (
+  SELECT w.ordinality AS n, app.word_query(w.word) AS exact, app.fold(w.word) AS folded
+    FROM unnest($2::text[]) WITH ORDINALITY AS w (word)
+),
+alternatives AS (
+  SELECT words.n, app.tsquery_or_agg(app.word_query(near.word)) AS query, max(near.similarity) AS similarity
+    FROM words
+   CROSS JOIN LATERAL (
+     SELECT k.word, greatest(similarity(k.word, words.folded),
+                             0.8 * word_similarity(words.folded, k.word)) AS similarity
+       FROM knowledge_words AS k
+      WHERE k.tenant_id = $1 AND (k.word % words.folded OR words.folded <% k.word)
+      ORDER BY 2 DESC, k.word
+      LIMIT {ALTERNATIVES}
+   ) AS near
+   WHERE $3 AND length(words.folded) >= 4 AND near.similarity >= {MIN_SIMILARITY}
+     AND NOT EXISTS (SELECT FROM knowledge_words AS known
+                      WHERE known.tenant_id = $1 AND known.word = words.folded)
+   GROUP BY words.n
+),
+terms AS (
+  SELECT words.n, CASE WHEN numnode(words.exact) > 0 THEN words.exact END AS exact,
+         alternatives.query AS fuzzy,
+         alternatives.similarity
+    FROM words LEFT JOIN alternatives USING (n)
+   WHERE numnode(words.exact) > 0 OR alternatives.query IS NOT NULL
+),
+query AS (
+  SELECT app.tsquery_or_agg(coalesce(exact || fuzzy, exact, fuzzy)) AS any_word, count(*) AS words
+    FROM terms
 ),
 candidates AS (
-  SELECT c.id FROM document_chunks AS c, terms
-   WHERE c.tenant_id = $1 AND c.search_vector @@ terms.query
-  UNION
-  SELECT c.id FROM document_chunks AS c
-   WHERE $3::text IS NOT NULL AND c.tenant_id = $1
-     AND app.fold($3) <% app.fold(c.title || ' ' || c.content)
-),
-scored AS (
   SELECT c.document_id, c.position, c.language, c.content,
-         {WEIGHTS["coverage"]} * coalesce(
-           (SELECT count(*) FROM unnest(terms.word_queries) AS q WHERE c.search_vector @@ q)::float8
-           / nullif(cardinality(terms.word_queries), 0), 0)
-       + {WEIGHTS["rank"]} * coalesce(ts_rank_cd(c.search_vector, terms.query, 32), 0)
-       + {WEIGHTS["similarity"]} * CASE WHEN $3::text IS NULL THEN 0
-           ELSE word_similarity(app.fold($3), app.fold(c.title || ' ' || c.content)) END
-         AS score
-    FROM candidates
-    JOIN document_chunks AS c ON c.tenant_id = $1 AND c.id = candidates.id
-    JOIN documents AS d ON d.tenant_id = $1 AND d.id = c.document_id
-   CROSS JOIN terms
-   WHERE $4::uuid IS NULL OR d.project_id = $4
+         {COVERAGE_WEIGHT} * (SELECT sum(CASE WHEN c.search_vector @@ t.exact THEN 1
+                                             WHEN c.search_vector @@ t.fuzzy THEN t.similarity
+                                             ELSE 0 END) FROM terms AS t) / query.words
+       + {RANK_WEIGHT} * ts_rank_cd(c.search_vector, query.any_word, 32) AS score
+    FROM document_chunks AS c, query
+   WHERE c.tenant_id = $1 AND c.search_vector @@ query.any_word
+     AND ($4::uuid IS NULL OR EXISTS (SELECT FROM documents AS d WHERE d.tenant_id = $1
+                                       AND d.id = c.document_id AND d.project_id = $4))
 ),
 best AS (
-  SELECT DISTINCT ON (document_id) * FROM scored ORDER BY document_id, score DESC, position
+  SELECT DISTINCT ON (document_id) * FROM candidates ORDER BY document_id, score DESC, position
 ),
 top AS (
   -- an unknown language was indexed as French and English: mark the French matches
@@ -70,19 +90,11 @@ top AS (
     FROM best ORDER BY score DESC, document_id LIMIT $5
 )
 SELECT {", ".join(f"d.{column}" for column in COLUMNS.split(", "))}, top.score,
-       ts_headline(top.config, translate(top.content, $6, ''),
-                   coalesce(terms.query || fuzzy.query, terms.query, fuzzy.query), $7) AS snippet
+       ts_headline(top.config, translate(top.content, $6, ''), query.any_word, $7) AS snippet,
+       top.content AS passage
   FROM top
   JOIN documents AS d ON d.tenant_id = $1 AND d.id = top.document_id
- CROSS JOIN terms
- -- the passage's words that the trigram fallback matched, so that they are marked too
- CROSS JOIN LATERAL (
-   SELECT app.tsquery_or_agg(plainto_tsquery(top.config, token)) AS query
-     FROM ts_parse('default', top.content)
-    WHERE $3::text IS NOT NULL AND tokid IN (1, 2, 3) AND length(token) >= 3
-      AND EXISTS (SELECT FROM unnest($2::text[]) AS word
-                   WHERE word_similarity(app.fold(word), app.fold(token)) >= 0.6)
- ) AS fuzzy
+ CROSS JOIN query
  ORDER BY top.score DESC, d.id
 """
 
@@ -92,20 +104,21 @@ async def search(
     *,
     tenant_id: UUID,
     words: list[str],
-    fuzzy_text: str | None,
+    fuzzy: bool,
     project_id: UUID | None,
     first: int,
 ) -> list[asyncpg.Record]:
     """The best `first` documents for these query words (see iafactory.knowledge.query),
-    best first: the document's columns plus `score` and a raw `snippet` whose matches sit
-    between MATCH_START and MATCH_END."""
+    best first: the document's columns plus `score`, the best `passage`, and a raw `snippet`
+    of it whose matches sit between MATCH_START and MATCH_END. `fuzzy` turns the trigram
+    fallback on."""
     if first <= 0 or not words:
         return []
     return await db.fetch(
         SEARCH,
         tenant_id,
         words,
-        fuzzy_text,
+        fuzzy,
         project_id,
         first,
         MATCH_START + MATCH_END,

@@ -32,7 +32,7 @@ class TenantUsage:
 @strawberry.type(description="A link to download the active tenant's complete data (requestTenantExport).")
 class TenantExport:
     url: str = strawberry.field(
-        description="GET it, relative to the API's origin; the file streams as JSON lines (format version below)."
+        description="GET it, relative to the API's origin: the file streams as JSON lines."
     )
     expires_at: datetime
     include_audio: bool

@@ -100,7 +100,7 @@ def main() -> None:
         ]:
             if prepare is not None:
                 asyncio.run(prepare())
-                run_sql(url, "ANALYZE document_chunks")
+                run_sql(url, "VACUUM ANALYZE document_chunks", "VACUUM ANALYZE knowledge_words")
             report = corpus.evaluate(client, owner.access_token, keys)
             p50, p95 = latencies(client, owner.access_token, args.repeat)
             rows.append((label, report, p50, p95))

@@ -266,9 +266,14 @@ class Workers:
             if not stored:
                 run.abandon(GONE)
 
-        return self._transcriber.transcribe(
+        from iafactory.voice.transcriber import TranscriptionCancelled
+
+        transcript = self._transcriber.transcribe(
             path, language=spec.language, on_segment=on_segment, should_cancel=run.stop.is_set
         )
+        if run.stop.is_set():  # stopped at the very last segment: that one was not stored
+            raise TranscriptionCancelled
+        return transcript
 
     async def _keep_lease(self, run: _Run, changed: Watch, worker_id: str) -> None:
         """Renew the lease between segments, and notice a cancel the moment it is announced."""

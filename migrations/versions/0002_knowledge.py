@@ -69,12 +69,16 @@ CREATE FUNCTION app.search_vector(p_language text, p_title text, p_body text) RE
 
 -- One query word as every configuration reads it: 'réseaux' becomes
 -- 'reseau' (French) | 'reseaux' (English, simple). A query matches documents of any language.
+-- Built from lexemes (each quoted for tsquery input: \ and ' escaped), not plainto_tsquery,
+-- which sends a NOTICE for every stop word. NULL when no configuration keeps anything.
 CREATE FUNCTION app.word_query(p_word text) RETURNS tsquery
   LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
   AS $$
-    SELECT plainto_tsquery('app.french_unaccent'::regconfig, p_word)
-        || plainto_tsquery('app.english_unaccent'::regconfig, p_word)
-        || plainto_tsquery('app.simple_unaccent'::regconfig, p_word)
+    SELECT string_agg('''' || replace(replace(lexeme, '\', '\\'), '''', '''''') || '''', ' | ')::tsquery
+      FROM unnest(tsvector_to_array(
+             to_tsvector('app.french_unaccent'::regconfig, p_word)
+             || to_tsvector('app.english_unaccent'::regconfig, p_word)
+             || to_tsvector('app.simple_unaccent'::regconfig, p_word))) AS lexeme
   $$;
 
 CREATE AGGREGATE app.tsquery_or_agg(tsquery) (SFUNC = pg_catalog.tsquery_or, STYPE = tsquery);
@@ -99,13 +103,14 @@ CREATE TABLE document_chunks (
 -- tenant_id first (btree_gin): a tenant's search reads its own postings, not every tenant's.
 CREATE INDEX document_chunks_search ON document_chunks USING gin (tenant_id, search_vector);
 
--- Each tenant's vocabulary (unaccented, lowercased words, with how many chunks use them):
--- what pg_trgm compares a misspelt query word with. Words are few next to passages, so the
--- fallback stays fast on a large knowledge base; and a word leaves with its last chunk.
+-- Each tenant's vocabulary (unaccented, lowercased words of its chunks): what pg_trgm
+-- compares a misspelt query word with. Words are few next to passages, so the fallback stays
+-- fast on a large knowledge base. No counts: adding a document only inserts the words that
+-- are new (no update, no lock on shared rows); removing chunks deletes the words that no
+-- remaining chunk uses, so the vocabulary never outlives the content it came from.
 CREATE TABLE knowledge_words (
   tenant_id  uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
   word       text NOT NULL,
-  chunks     integer NOT NULL CHECK (chunks >= 0),
   PRIMARY KEY (tenant_id, word)
 );
 CREATE INDEX knowledge_words_trigram ON knowledge_words USING gin (tenant_id, word gin_trgm_ops);
@@ -118,47 +123,34 @@ CREATE FUNCTION app.chunk_words(p_title text, p_content text) RETURNS SETOF text
      WHERE length(word) BETWEEN 3 AND 40 AND word !~ '[/@.:]'  -- no URL, email or host
   $$;
 
--- Statement-level triggers: one upsert for all the chunks of a document. Rows are locked in
--- (tenant_id, word) order on both paths, so concurrent writers of one tenant cannot deadlock.
+-- Statement-level: one insert for all the chunks of a document, in key order (concurrent
+-- writers of one tenant wait for each other's new words instead of deadlocking).
 CREATE FUNCTION app.knowledge_words_added() RETURNS trigger
   LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp
   AS $$
   BEGIN
-    INSERT INTO knowledge_words AS k (tenant_id, word, chunks)
-    SELECT a.tenant_id, w.word, count(*)
+    INSERT INTO knowledge_words (tenant_id, word)
+    SELECT DISTINCT a.tenant_id, w.word
       FROM added AS a CROSS JOIN LATERAL app.chunk_words(a.title, a.content) AS w (word)
-     GROUP BY a.tenant_id, w.word
      ORDER BY a.tenant_id, w.word
-    ON CONFLICT (tenant_id, word) DO UPDATE SET chunks = k.chunks + excluded.chunks;
+    ON CONFLICT DO NOTHING;
     RETURN NULL;
   END
   $$;
 
+-- A word stays while any chunk of the tenant still matches it (the same test search uses).
+-- Skipped for a tenant being deleted: its vocabulary goes with it (ON DELETE CASCADE).
 CREATE FUNCTION app.knowledge_words_removed() RETURNS trigger
   LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp
   AS $$
-  DECLARE
-    v_tenants uuid[];
-    v_words text[];
-    v_counts integer[];
   BEGIN
-    SELECT array_agg(g.tenant_id ORDER BY g.tenant_id, g.word), array_agg(g.word ORDER BY g.tenant_id, g.word),
-           array_agg(g.n ORDER BY g.tenant_id, g.word)
-      INTO v_tenants, v_words, v_counts
-      FROM (SELECT r.tenant_id, w.word, count(*)::integer AS n
+    DELETE FROM knowledge_words AS k
+     USING (SELECT DISTINCT r.tenant_id, w.word
               FROM removed AS r CROSS JOIN LATERAL app.chunk_words(r.title, r.content) AS w (word)
-             GROUP BY r.tenant_id, w.word) AS g;
-    IF v_words IS NULL THEN
-      RETURN NULL;
-    END IF;
-    PERFORM 1 FROM knowledge_words AS k
-      JOIN unnest(v_tenants, v_words) AS g (tenant_id, word) ON k.tenant_id = g.tenant_id AND k.word = g.word
-     ORDER BY k.tenant_id, k.word FOR UPDATE OF k;
-    UPDATE knowledge_words AS k SET chunks = greatest(k.chunks - g.n, 0)
-      FROM unnest(v_tenants, v_words, v_counts) AS g (tenant_id, word, n)
-     WHERE k.tenant_id = g.tenant_id AND k.word = g.word;
-    DELETE FROM knowledge_words AS k USING unnest(v_tenants, v_words) AS g (tenant_id, word)
-     WHERE k.tenant_id = g.tenant_id AND k.word = g.word AND k.chunks = 0;
+             WHERE EXISTS (SELECT FROM tenants AS t WHERE t.id = r.tenant_id)) AS gone
+     WHERE k.tenant_id = gone.tenant_id AND k.word = gone.word
+       AND NOT EXISTS (SELECT FROM document_chunks AS c
+                        WHERE c.tenant_id = gone.tenant_id AND c.search_vector @@ app.word_query(gone.word));
     RETURN NULL;
   END
   $$;

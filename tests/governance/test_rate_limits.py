@@ -15,6 +15,8 @@ import httpx
 import pytest
 import websockets
 
+from iafactory.governance.ratelimit import RateLimits
+from iafactory.settings import Settings
 from tests.conftest import Account, GraphQLClient, Server, start_server
 from tests.governance.conftest import LOGIN_LIMIT, REGISTER_LIMIT, override, override_async
 
@@ -191,3 +193,11 @@ def test_two_servers_sharing_redis_spend_one_budget(
     # Each server saw only half the requests: without the shared budget neither would refuse.
     assert statuses[:FREE_REQUESTS_PER_MINUTE] == [200] * FREE_REQUESTS_PER_MINUTE
     assert 429 in statuses[FREE_REQUESTS_PER_MINUTE:], "past 120 requests in all, either server refuses"
+
+
+async def test_an_unreachable_redis_lets_requests_through_rather_than_stopping_the_api() -> None:
+    limits = RateLimits(
+        Settings(REDIS_URL="redis://127.0.0.1:1/0", IAFACTORY_LOGIN_RATE_LIMIT="1/minute"), pool=lambda: None
+    )  # type: ignore[arg-type, return-value]
+    for _ in range(3):
+        await limits.check_login("192.0.2.1", "someone@example.test")  # no RATE_LIMITED, no error

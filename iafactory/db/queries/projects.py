@@ -50,8 +50,9 @@ async def create(
     db: Database, *, tenant_id: UUID, name: str, description: str | None, created_by: UUID
 ) -> asyncpg.Record:
     row = await db.fetchrow(
-        f"INSERT INTO projects (tenant_id, name, description, created_by) VALUES ($1, $2, $3, $4)"
-        f" RETURNING {COLUMNS}",
+        # One clock reading for both timestamps: a new project was never updated.
+        "INSERT INTO projects (tenant_id, name, description, created_by, created_at, updated_at)"
+        f" SELECT $1, $2, $3, $4, now, now FROM clock_timestamp() AS now RETURNING {COLUMNS}",
         tenant_id,
         name,
         description,

@@ -12,8 +12,9 @@ A passage scores, each part in 0..1:
 - coverage: the share of the query's words it contains (a fuzzy alternative counts for its
   similarity, an exact or stemmed match for 1);
 - rank: ts_rank_cd (cover density: matched words close together, title words weigh most),
-  normalised as rank / (rank + 1);
-score = 0.7 coverage + 0.3 rank, one scale for the whole result list. A document scores as
+  divided by the passage's length (so that repeating a word in a long passage does not beat
+  a short passage about it), then mapped into 0..1 as rank / (rank + 1);
+score = 0.8 coverage + 0.2 rank, one scale for the whole result list. A document scores as
 its best passage, and its snippet comes from that passage.
 """
 
@@ -32,11 +33,11 @@ HEADLINE_OPTIONS = (
     f"StartSel={MATCH_START}, StopSel={MATCH_END}, MaxWords=30, MinWords=12, ShortWord=2,"
     ' MaxFragments=2, FragmentDelimiter=" … "'
 )
-COVERAGE_WEIGHT = 0.7
-RANK_WEIGHT = 0.3
+COVERAGE_WEIGHT = 0.8
+RANK_WEIGHT = 0.2
 # Nearest vocabulary words per unknown query word, and how similar they must be (0..1).
 ALTERNATIVES = 3
-MIN_SIMILARITY = 0.5
+MIN_SIMILARITY = 0.45
 
 SEARCH = f"""
 WITH words AS (
@@ -60,11 +61,10 @@ alternatives AS (
    GROUP BY words.n
 ),
 terms AS (
-  SELECT words.n, CASE WHEN numnode(words.exact) > 0 THEN words.exact END AS exact,
-         alternatives.query AS fuzzy,
+  SELECT words.n, words.exact, alternatives.query AS fuzzy,
          alternatives.similarity
     FROM words LEFT JOIN alternatives USING (n)
-   WHERE numnode(words.exact) > 0 OR alternatives.query IS NOT NULL
+   WHERE words.exact IS NOT NULL OR alternatives.query IS NOT NULL
 ),
 query AS (
   SELECT app.tsquery_or_agg(coalesce(exact || fuzzy, exact, fuzzy)) AS any_word, count(*) AS words
@@ -75,7 +75,7 @@ candidates AS (
          {COVERAGE_WEIGHT} * (SELECT sum(CASE WHEN c.search_vector @@ t.exact THEN 1
                                              WHEN c.search_vector @@ t.fuzzy THEN t.similarity
                                              ELSE 0 END) FROM terms AS t) / query.words
-       + {RANK_WEIGHT} * ts_rank_cd(c.search_vector, query.any_word, 32) AS score
+       + {RANK_WEIGHT} * ts_rank_cd(c.search_vector, query.any_word, 2 | 32) AS score
     FROM document_chunks AS c, query
    WHERE c.tenant_id = $1 AND c.search_vector @@ query.any_word
      AND ($4::uuid IS NULL OR EXISTS (SELECT FROM documents AS d WHERE d.tenant_id = $1

@@ -9,6 +9,7 @@ BENCHMARKS = {
     "request_path": "bench.request_path",
     "voice_direct": "bench.voice_direct",
     "voice_api": "bench.voice_api",
+    "retrieval": "bench.retrieval",
 }
 
 if __name__ == "__main__":

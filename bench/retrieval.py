@@ -54,8 +54,13 @@ async def add_noise(database_url: str, tenant_id: str, count: int, seed: int) ->
             for n in range(count):
                 text = " ".join(rng.choice(words) for _ in range(rng.randint(30, 120)))
                 await documents.create(
-                    connection, tenant_id=uuid.UUID(tenant_id), project_id=None, title=f"Filler {n}",
-                    content=text, source="TEXT", created_by=None,
+                    connection,
+                    tenant_id=uuid.UUID(tenant_id),
+                    project_id=None,
+                    title=f"Filler {n}",
+                    content=text,
+                    source="TEXT",
+                    created_by=None,
                 )
     finally:
         await connection.close()
@@ -89,7 +94,10 @@ def main() -> None:
         server = start_server(url, scratch / "server")
         client = GraphQLClient(server.graphql_url)
         owner, other = register(client, name="bench"), register(client, name="neighbour")
-        run_sql(url, f"UPDATE tenants SET plan = 'ENTERPRISE' WHERE id IN ('{owner.tenant_id}', '{other.tenant_id}')")
+        run_sql(
+            url,
+            f"UPDATE tenants SET plan = 'ENTERPRISE' WHERE id IN ('{owner.tenant_id}', '{other.tenant_id}')",
+        )
         keys = corpus.load(client, owner.access_token)
 
         rows = []

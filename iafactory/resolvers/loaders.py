@@ -88,7 +88,9 @@ class Loaders:
             self._in_tenant(document_queries.by_ids), Document.from_record
         )
         # Documents pages of many projects: one statement per distinct (first, after).
-        self._project_documents: DataLoader = DataLoader(batch_load_fn=self._document_pages)
+        self._project_documents: DataLoader[ChildPageKey, tuple[list[asyncpg.Record], int]] = DataLoader(
+            batch_load_fn=self._document_pages
+        )
         self._init_transcriptions()
 
     def _in_tenant(

@@ -40,7 +40,6 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("iafactory.worker")
 SHUTDOWN, GONE, STORE_FAILED = "shutdown", "gone", "store-failed"
-_SEGMENT_WRITE_TIMEOUT_S = 60.0
 AUDIO_GONE = "The audio of this transcription is no longer stored."
 
 
@@ -224,56 +223,74 @@ class Workers:
             bound.info("transcription attempt released", status=status)
 
     async def _transcribe(self, run: _Run, path: Path, spec: jobs.JobSpec, worker_id: str) -> Transcript:
+        """Inference on the thread pool; segments are committed in order by a writer task on the
+        loop, so the model never waits for the database."""
+        from iafactory.voice.transcriber import TranscriptionCancelled
+
         loop = asyncio.get_running_loop()
+        pending: asyncio.Queue[tuple[Segment, float] | None] = asyncio.Queue()
         watching = self._pubsub.watch(run.job.id) if self._pubsub else contextlib.nullcontext(Watch())
         with watching as changed:
             keeper = asyncio.create_task(self._keep_lease(run, changed, worker_id))
+            writer = asyncio.create_task(self._write_segments(run, pending, worker_id))
             try:
-                return await loop.run_in_executor(
-                    self._executor, self._transcribe_in_thread, run, path, spec, worker_id, loop
+                transcript = await loop.run_in_executor(
+                    self._executor, self._transcribe_in_thread, run, path, spec, loop, pending
                 )
+                pending.put_nowait(None)
+                await writer  # every segment committed before the job may complete
             finally:
-                keeper.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await keeper
-
-    def _transcribe_in_thread(
-        self, run: _Run, path: Path, spec: jobs.JobSpec, worker_id: str, loop: asyncio.AbstractEventLoop
-    ) -> Transcript:
-        settings, job = self._settings, run.job
-
-        def on_segment(segment: Segment, progress: float) -> None:
-            if run.stop.is_set():
-                return
-            if spec.resume_after is not None and segment.end <= spec.resume_after + 1e-3:
-                return  # stored by an earlier attempt
-            write = jobs.add_segment(
-                self._pool,
-                job,
-                worker_id=worker_id,
-                lease_seconds=settings.transcribe_lease_seconds,
-                start=segment.start,
-                end=segment.end,
-                text=segment.text,
-                progress=progress,
-            )
-            try:
-                stored = asyncio.run_coroutine_threadsafe(write, loop).result(_SEGMENT_WRITE_TIMEOUT_S)
-            except Exception:  # a lost segment would leave a hole: stop, retry later
-                log.exception("storing a segment failed", job_id=str(job.id))
-                run.abandon(STORE_FAILED)
-                return
-            if not stored:
-                run.abandon(GONE)
-
-        from iafactory.voice.transcriber import TranscriptionCancelled
-
-        transcript = self._transcriber.transcribe(
-            path, language=spec.language, on_segment=on_segment, should_cancel=run.stop.is_set
-        )
-        if run.stop.is_set():  # stopped at the very last segment: that one was not stored
+                for task in (keeper, writer):
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+        if run.stop.is_set():  # cancelled, lost or stopping at the very end: do not complete
             raise TranscriptionCancelled
         return transcript
+
+    def _transcribe_in_thread(
+        self,
+        run: _Run,
+        path: Path,
+        spec: jobs.JobSpec,
+        loop: asyncio.AbstractEventLoop,
+        pending: asyncio.Queue[tuple[Segment, float] | None],
+    ) -> Transcript:
+        def on_segment(segment: Segment, progress: float) -> None:
+            if spec.resume_after is not None and segment.end <= spec.resume_after + 1e-3:
+                return  # stored by an earlier attempt
+            loop.call_soon_threadsafe(pending.put_nowait, (segment, progress))
+
+        return self._transcriber.transcribe(
+            path, language=spec.language, on_segment=on_segment, should_cancel=run.stop.is_set
+        )
+
+    async def _write_segments(
+        self, run: _Run, pending: asyncio.Queue[tuple[Segment, float] | None], worker_id: str
+    ) -> None:
+        """Commit each segment (and its progress) in order; stop the run when one is refused."""
+        while (item := await pending.get()) is not None:
+            if run.stop.is_set():
+                continue
+            segment, progress = item
+            try:
+                stored = await jobs.add_segment(
+                    self._pool,
+                    run.job,
+                    worker_id=worker_id,
+                    lease_seconds=self._settings.transcribe_lease_seconds,
+                    start=segment.start,
+                    end=segment.end,
+                    text=segment.text,
+                    progress=progress,
+                )
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+                # A lost segment would leave a hole in the text: stop, and let a retry redo it.
+                log.exception("storing a segment failed", job_id=str(run.job.id))
+                run.abandon(STORE_FAILED)
+                continue
+            if not stored:
+                run.abandon(GONE)  # cancelled, or another worker holds the lease now
 
     async def _keep_lease(self, run: _Run, changed: Watch, worker_id: str) -> None:
         """Renew the lease between segments, and notice a cancel the moment it is announced."""

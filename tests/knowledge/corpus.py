@@ -26,114 +26,222 @@ class Query:
 
 
 DOCUMENTS = [
-    Doc("fr-asr", "Reconnaissance vocale",
+    Doc(
+        "fr-asr",
+        "Reconnaissance vocale",
         "Les réseaux de neurones profonds transforment la reconnaissance vocale. Un modèle acoustique"
-        " convertit le signal audio en texte, même dans un environnement bruyant."),
-    Doc("fr-darija", "Transcription de la darija",
+        " convertit le signal audio en texte, même dans un environnement bruyant.",
+    ),
+    Doc(
+        "fr-darija",
+        "Transcription de la darija",
         "La transcription automatique de la darija algérienne reste difficile : peu de données"
-        " annotées existent et les locuteurs alternent souvent avec le français."),
-    Doc("fr-tts", "Synthèse de la parole",
+        " annotées existent et les locuteurs alternent souvent avec le français.",
+    ),
+    Doc(
+        "fr-tts",
+        "Synthèse de la parole",
         "La synthèse vocale produit une voix naturelle à partir d'un texte écrit. Les voix"
-        " récentes imitent l'intonation et les pauses d'un locuteur humain."),
-    Doc("fr-translation", "Traduction automatique",
+        " récentes imitent l'intonation et les pauses d'un locuteur humain.",
+    ),
+    Doc(
+        "fr-translation",
+        "Traduction automatique",
         "Les systèmes de traduction automatique neuronale traduisent des phrases entières entre"
-        " l'arabe, le français et l'anglais en conservant le contexte."),
-    Doc("fr-ocr", "Numérisation des archives",
+        " l'arabe, le français et l'anglais en conservant le contexte.",
+    ),
+    Doc(
+        "fr-ocr",
+        "Numérisation des archives",
         "La reconnaissance optique de caractères permet de numériser les archives papier des"
-        " administrations et de rendre les documents scannés consultables."),
-    Doc("fr-rgpd", "Protection des données personnelles",
+        " administrations et de rendre les documents scannés consultables.",
+    ),
+    Doc(
+        "fr-rgpd",
+        "Protection des données personnelles",
         "Le traitement des données personnelles exige le consentement des personnes concernées,"
-        " une durée de conservation limitée et un registre des traitements."),
-    Doc("fr-invoice", "Facturation mensuelle",
+        " une durée de conservation limitée et un registre des traitements.",
+    ),
+    Doc(
+        "fr-invoice",
+        "Facturation mensuelle",
         "Chaque facture mensuelle détaille la consommation de minutes audio et le stockage."
-        " Le paiement se fait par virement bancaire avant la fin du mois."),
-    Doc("fr-onboarding", "Accueil des nouveaux employés",
+        " Le paiement se fait par virement bancaire avant la fin du mois.",
+    ),
+    Doc(
+        "fr-onboarding",
+        "Accueil des nouveaux employés",
         "Le parcours d'intégration des nouveaux salariés comprend une formation à la sécurité,"
-        " la remise du matériel informatique et un tuteur pendant trois mois."),
-    Doc("fr-leave", "Congés payés",
+        " la remise du matériel informatique et un tuteur pendant trois mois.",
+    ),
+    Doc(
+        "fr-leave",
+        "Congés payés",
         "Les salariés acquièrent deux jours et demi de congés payés par mois travaillé. Les"
-        " demandes de congé sont validées par le responsable d'équipe."),
-    Doc("fr-agri", "Irrigation intelligente",
+        " demandes de congé sont validées par le responsable d'équipe.",
+    ),
+    Doc(
+        "fr-agri",
+        "Irrigation intelligente",
         "Des capteurs d'humidité du sol pilotent l'irrigation des cultures dans les oasis et"
-        " réduisent la consommation d'eau pendant les périodes de sécheresse."),
-    Doc("fr-energy", "Énergie solaire",
+        " réduisent la consommation d'eau pendant les périodes de sécheresse.",
+    ),
+    Doc(
+        "fr-energy",
+        "Énergie solaire",
         "Les centrales photovoltaïques du Sahara produisent de l'électricité ; la prévision de"
-        " l'ensoleillement aide à équilibrer le réseau électrique."),
-    Doc("fr-health", "Imagerie médicale",
+        " l'ensoleillement aide à équilibrer le réseau électrique.",
+    ),
+    Doc(
+        "fr-health",
+        "Imagerie médicale",
         "L'analyse des radiographies thoraciques par apprentissage profond aide les médecins à"
-        " dépister la tuberculose et la pneumonie plus tôt."),
-    Doc("fr-chatbot", "Assistant conversationnel",
+        " dépister la tuberculose et la pneumonie plus tôt.",
+    ),
+    Doc(
+        "fr-chatbot",
+        "Assistant conversationnel",
         "L'assistant conversationnel répond aux questions des clients en s'appuyant sur la base"
-        " de connaissances de l'entreprise et cite ses sources."),
-    Doc("fr-security", "Authentification des utilisateurs",
+        " de connaissances de l'entreprise et cite ses sources.",
+    ),
+    Doc(
+        "fr-security",
+        "Authentification des utilisateurs",
         "Les jetons d'accès expirent après trente minutes ; un jeton de rafraîchissement permet"
-        " d'en obtenir un nouveau sans saisir à nouveau le mot de passe."),
-    Doc("fr-backup", "Sauvegardes",
+        " d'en obtenir un nouveau sans saisir à nouveau le mot de passe.",
+    ),
+    Doc(
+        "fr-backup",
+        "Sauvegardes",
         "Les sauvegardes de la base de données sont chiffrées et copiées chaque nuit vers un"
-        " second centre de données ; une restauration est testée chaque mois."),
-    Doc("fr-recipe", "Couscous traditionnel",
+        " second centre de données ; une restauration est testée chaque mois.",
+    ),
+    Doc(
+        "fr-recipe",
+        "Couscous traditionnel",
         "La recette du couscous demande de la semoule roulée à la main, des légumes de saison"
-        " et un bouillon parfumé au ras el hanout."),
-    Doc("fr-football", "Championnat de football",
+        " et un bouillon parfumé au ras el hanout.",
+    ),
+    Doc(
+        "fr-football",
+        "Championnat de football",
         "L'équipe nationale a remporté le match grâce à un but marqué dans les dernières"
-        " minutes ; les supporters ont célébré la victoire toute la nuit."),
-    Doc("fr-weather", "Prévisions météorologiques",
+        " minutes ; les supporters ont célébré la victoire toute la nuit.",
+    ),
+    Doc(
+        "fr-weather",
+        "Prévisions météorologiques",
         "Un vent de sable est attendu dans le sud ; les températures dépasseront quarante"
-        " degrés et des orages isolés pourraient toucher les hauts plateaux."),
-    Doc("en-asr", "Speech recognition benchmarks",
+        " degrés et des orages isolés pourraient toucher les hauts plateaux.",
+    ),
+    Doc(
+        "en-asr",
+        "Speech recognition benchmarks",
         "Word error rate measures how many words a speech recognizer gets wrong. Modern"
-        " recognizers reach low error rates on clean read speech but struggle with accents."),
-    Doc("en-diarization", "Speaker diarization",
+        " recognizers reach low error rates on clean read speech but struggle with accents.",
+    ),
+    Doc(
+        "en-diarization",
+        "Speaker diarization",
         "Diarization answers the question who spoke when: it splits a meeting recording into"
-        " turns and assigns each turn to a speaker."),
-    Doc("en-embeddings", "Text embeddings",
+        " turns and assigns each turn to a speaker.",
+    ),
+    Doc(
+        "en-embeddings",
+        "Text embeddings",
         "Embeddings map sentences to dense vectors so that similar meanings lie close together;"
-        " vector databases search them by cosine similarity."),
-    Doc("en-finetune", "Fine-tuning language models",
+        " vector databases search them by cosine similarity.",
+    ),
+    Doc(
+        "en-finetune",
+        "Fine-tuning language models",
         "Fine-tuning adapts a pretrained language model to a narrow task with a few thousand"
-        " labelled examples, which is cheaper than training from scratch."),
-    Doc("en-gpu", "GPU scheduling",
+        " labelled examples, which is cheaper than training from scratch.",
+    ),
+    Doc(
+        "en-gpu",
+        "GPU scheduling",
         "The scheduler queues training jobs and assigns each one to a free GPU; long jobs are"
-        " checkpointed so that they can be preempted and resumed."),
-    Doc("en-rate-limit", "Rate limiting",
+        " checkpointed so that they can be preempted and resumed.",
+    ),
+    Doc(
+        "en-rate-limit",
+        "Rate limiting",
         "Every tenant may send a fixed number of requests per minute. Clients that exceed the"
-        " limit receive an error with a retry-after delay."),
-    Doc("en-tenancy", "Tenant isolation",
+        " limit receive an error with a retry-after delay.",
+    ),
+    Doc(
+        "en-tenancy",
+        "Tenant isolation",
         "Row-level security policies ensure that one tenant can never read another tenant's"
-        " rows, even when an application query forgets a filter."),
-    Doc("en-running", "Marathon training plan",
+        " rows, even when an application query forgets a filter.",
+    ),
+    Doc(
+        "en-running",
+        "Marathon training plan",
         "She runs forty miles a week and adds one long run every Sunday; runners who train"
-        " steadily avoid injuries before the race."),
-    Doc("en-coffee", "Brewing coffee",
+        " steadily avoid injuries before the race.",
+    ),
+    Doc(
+        "en-coffee",
+        "Brewing coffee",
         "Pour-over coffee needs freshly ground beans, water just below boiling and a slow,"
-        " even pour over about three minutes."),
-    Doc("en-garden", "Growing tomatoes",
+        " even pour over about three minutes.",
+    ),
+    Doc(
+        "en-garden",
+        "Growing tomatoes",
         "Tomatoes need six hours of sunlight, deep watering twice a week and a stake to support"
-        " the plants as the fruit ripens."),
-    Doc("en-invoice", "Invoices and payment terms",
+        " the plants as the fruit ripens.",
+    ),
+    Doc(
+        "en-invoice",
+        "Invoices and payment terms",
         "Invoices are issued on the first day of the month and are payable within thirty days"
-        " by card or bank transfer."),
-    Doc("en-privacy", "Privacy policy",
+        " by card or bank transfer.",
+    ),
+    Doc(
+        "en-privacy",
+        "Privacy policy",
         "We collect only the personal data needed to provide the service, keep it for as long"
-        " as the account exists, and delete it on request."),
-    Doc("en-translation", "Machine translation quality",
+        " as the account exists, and delete it on request.",
+    ),
+    Doc(
+        "en-translation",
+        "Machine translation quality",
         "BLEU compares a machine translation with human reference translations by counting"
-        " shared word sequences; it correlates only loosely with human judgement."),
-    Doc("en-ocr", "Handwriting recognition",
+        " shared word sequences; it correlates only loosely with human judgement.",
+    ),
+    Doc(
+        "en-ocr",
+        "Handwriting recognition",
         "Handwritten forms are harder to digitize than printed pages: the recognizer must cope"
-        " with joined letters and uneven lines."),
-    Doc("en-hiring", "Hiring process",
+        " with joined letters and uneven lines.",
+    ),
+    Doc(
+        "en-hiring",
+        "Hiring process",
         "Candidates complete a short take-home exercise, then meet two engineers and a manager;"
-        " we answer every applicant within two weeks."),
-    Doc("en-outage", "Incident report",
+        " we answer every applicant within two weeks.",
+    ),
+    Doc(
+        "en-outage",
+        "Incident report",
         "A misconfigured load balancer dropped connections for twelve minutes; the on-call"
-        " engineer rolled back the change and added an alert."),
-    Doc("en-solar", "Solar panels at home",
+        " engineer rolled back the change and added an alert.",
+    ),
+    Doc(
+        "en-solar",
+        "Solar panels at home",
         "Rooftop solar panels with a battery can cover most of a household's electricity use"
-        " in sunny regions and pay for themselves within eight years."),
-    Doc("en-vision", "Medical imaging with deep learning",
+        " in sunny regions and pay for themselves within eight years.",
+    ),
+    Doc(
+        "en-vision",
+        "Medical imaging with deep learning",
         "Convolutional networks trained on chest X-rays flag suspicious findings for a"
-        " radiologist to review, shortening the time to diagnosis."),
+        " radiologist to review, shortening the time to diagnosis.",
+    ),
 ]
 
 QUERIES = [

@@ -34,13 +34,23 @@ def documents(client: GraphQLClient) -> dict[str, str]:
     return {"a_tenant": a.tenant_id, "b_tenant": b.tenant_id, "a_doc": a_doc["addDocument"]["id"]}
 
 
-async def test_a_tenant_sees_no_passage_of_another_tenant(database_url: str, documents: dict[str, str]) -> None:
+async def test_a_tenant_sees_no_passage_of_another_tenant(
+    database_url: str, documents: dict[str, str]
+) -> None:
     async with as_tenant(database_url, documents["b_tenant"]) as sql:
-        assert await sql.fetchval("SELECT count(*) FROM document_chunks WHERE document_id = $1",
-                                  documents["a_doc"]) == 0
+        assert (
+            await sql.fetchval(
+                "SELECT count(*) FROM document_chunks WHERE document_id = $1", documents["a_doc"]
+            )
+            == 0
+        )
     async with as_tenant(database_url, documents["a_tenant"]) as sql:
-        assert await sql.fetchval("SELECT count(*) FROM document_chunks WHERE document_id = $1",
-                                  documents["a_doc"]) == 1
+        assert (
+            await sql.fetchval(
+                "SELECT count(*) FROM document_chunks WHERE document_id = $1", documents["a_doc"]
+            )
+            == 1
+        )
 
 
 async def test_a_tenant_cannot_write_a_passage_into_another_tenant(

@@ -8,7 +8,9 @@ import pytest
 
 from tests.conftest import Account, GraphQLClient, error_codes, register
 
-ADD = "mutation($i: AddDocumentInput!) { addDocument(input: $i) { id title language source createdBy { email } } }"
+ADD = """
+mutation($i: AddDocumentInput!) { addDocument(input: $i) { id title language source createdBy { email } } }
+"""
 PAGE = """
 query($first: Int, $after: String, $p: ID) {
   documents(first: $first, after: $after, projectId: $p) {
@@ -42,17 +44,23 @@ def sql(database_url: str, query: str, *args: Any) -> list[asyncpg.Record]:
 
 
 def add(client: GraphQLClient, owner: Account, title: str, content: str = "Du texte.", **extra: Any) -> Any:
-    return client.data(ADD, {"i": {"title": title, "content": content, **extra}},
-                       token=owner.access_token)["addDocument"]
+    return client.data(ADD, {"i": {"title": title, "content": content, **extra}}, token=owner.access_token)[
+        "addDocument"
+    ]
 
 
 def new_project(client: GraphQLClient, owner: Account, name: str = "P") -> str:
-    project: str = client.data("mutation($n: String!) { createProject(input: {name: $n}) { id } }",
-                               {"n": name}, token=owner.access_token)["createProject"]["id"]
+    project: str = client.data(
+        "mutation($n: String!) { createProject(input: {name: $n}) { id } }",
+        {"n": name},
+        token=owner.access_token,
+    )["createProject"]["id"]
     return project
 
 
-def pages(client: GraphQLClient, owner: Account, query: str, variables: dict[str, Any], field: Any) -> list[Any]:
+def pages(
+    client: GraphQLClient, owner: Account, query: str, variables: dict[str, Any], field: Any
+) -> list[Any]:
     """Every page of a connection, following endCursor."""
     result, after = [], None
     while True:
@@ -92,7 +100,9 @@ def test_a_given_language_tag_is_kept_as_its_iso_code(client: GraphQLClient, wri
 
 
 def test_a_document_over_the_size_limit_is_bad_user_input(client: GraphQLClient, owner: Account) -> None:
-    body = client.execute(ADD, {"i": {"title": "T", "content": "x" * MAX_DOCUMENT_BYTES}}, token=owner.access_token)
+    body = client.execute(
+        ADD, {"i": {"title": "T", "content": "x" * MAX_DOCUMENT_BYTES}}, token=owner.access_token
+    )
     assert error_codes(body) == ["BAD_USER_INPUT"], "title + content is one byte over the limit"
     assert client.data(PAGE, token=owner.access_token)["documents"]["totalCount"] == 0
 
@@ -116,13 +126,18 @@ def test_a_document_at_the_size_limit_is_accepted(client: GraphQLClient, owner: 
 def test_bad_documents_are_bad_user_input(
     client: GraphQLClient, writer: Account, document: dict[str, Any], why: str
 ) -> None:
-    assert error_codes(client.execute(ADD, {"i": document}, token=writer.access_token)) == ["BAD_USER_INPUT"], why
+    assert error_codes(client.execute(ADD, {"i": document}, token=writer.access_token)) == [
+        "BAD_USER_INPUT"
+    ], why
 
 
 def test_adding_to_another_tenants_project_is_not_found(client: GraphQLClient, owner: Account) -> None:
     other = register(client, name="other")
-    body = client.execute(ADD, {"i": {"title": "T", "content": "x", "projectId": new_project(client, other)}},
-                          token=owner.access_token)
+    body = client.execute(
+        ADD,
+        {"i": {"title": "T", "content": "x", "projectId": new_project(client, other)}},
+        token=owner.access_token,
+    )
     assert error_codes(body) == ["NOT_FOUND"]
 
 
@@ -131,12 +146,16 @@ def test_a_long_document_is_stored_as_bounded_passages_in_order(
 ) -> None:
     content = "\n\n".join(f"Paragraphe {n}. " + "Une phrase de plus. " * 30 for n in range(20))
     document = add(client, owner, "Long", content)["id"]
-    chunks = sql(database_url, "SELECT position, start_offset, content FROM document_chunks"
-                 " WHERE document_id = $1 ORDER BY position", document)
+    chunks = sql(
+        database_url,
+        "SELECT position, start_offset, content FROM document_chunks"
+        " WHERE document_id = $1 ORDER BY position",
+        document,
+    )
     assert len(chunks) > 5
     assert [c["position"] for c in chunks] == list(range(len(chunks)))
     assert all(0 < len(c["content"]) <= 1200 for c in chunks)
-    assert all(content[c["start_offset"]:].startswith(c["content"]) for c in chunks), "exact slices"
+    assert all(content[c["start_offset"] :].startswith(c["content"]) for c in chunks), "exact slices"
 
 
 # --- deleting -------------------------------------------------------------------------------
@@ -146,8 +165,12 @@ def test_deleting_a_document_removes_its_chunks_and_is_audited(
     client: GraphQLClient, owner: Account, database_url: str
 ) -> None:
     document = add(client, owner, "Éphémère", "Un texte sur les éphémérides.")["id"]
-    assert client.data("mutation($id: ID!) { deleteDocument(id: $id) }", {"id": document},
-                       token=owner.access_token)["deleteDocument"] is True
+    assert (
+        client.data(
+            "mutation($id: ID!) { deleteDocument(id: $id) }", {"id": document}, token=owner.access_token
+        )["deleteDocument"]
+        is True
+    )
     assert sql(database_url, "SELECT 1 FROM document_chunks WHERE document_id = $1", document) == []
     found = client.data('{ searchKnowledge(query: "éphémérides") { score } }', token=owner.access_token)
     assert found["searchKnowledge"] == []
@@ -156,8 +179,9 @@ def test_deleting_a_document_removes_its_chunks_and_is_audited(
 
 
 def test_deleting_an_unknown_document_is_not_found(client: GraphQLClient, writer: Account) -> None:
-    body = client.execute("mutation { deleteDocument(id: \"00000000-0000-0000-0000-000000000000\") }",
-                          token=writer.access_token)
+    body = client.execute(
+        'mutation { deleteDocument(id: "00000000-0000-0000-0000-000000000000") }', token=writer.access_token
+    )
     assert error_codes(body) == ["NOT_FOUND"]
 
 
@@ -181,8 +205,9 @@ def test_a_cursor_stays_valid_when_documents_are_added_meanwhile(
         add(client, owner, f"D{n}")
     first_page = client.data(PAGE, {"first": 3}, token=owner.access_token)["documents"]
     add(client, owner, "newer")  # lands before the first page, not inside the next one
-    second = client.data(PAGE, {"first": 3, "after": first_page["pageInfo"]["endCursor"]},
-                         token=owner.access_token)["documents"]
+    second = client.data(
+        PAGE, {"first": 3, "after": first_page["pageInfo"]["endCursor"]}, token=owner.access_token
+    )["documents"]
     assert [node["title"] for node in second["nodes"]] == ["D2", "D1", "D0"]
     assert second["totalCount"] == 7
 
@@ -201,9 +226,14 @@ def test_a_projects_documents_page_with_its_total_on_every_page(
     project = new_project(client, owner)
     for n in range(5):
         add(client, owner, f"D{n}", projectId=project)
-    result = pages(client, owner, NESTED_PAGE, {"id": project, "first": 2},
-                   lambda data: data["project"]["documents"])
-    assert [[node["title"] for node in page["nodes"]] for page in result] == [["D4", "D3"], ["D2", "D1"], ["D0"]]
+    result = pages(
+        client, owner, NESTED_PAGE, {"id": project, "first": 2}, lambda data: data["project"]["documents"]
+    )
+    assert [[node["title"] for node in page["nodes"]] for page in result] == [
+        ["D4", "D3"],
+        ["D2", "D1"],
+        ["D0"],
+    ]
     assert {page["totalCount"] for page in result} == {5}
     assert {node["project"]["id"] for page in result for node in page["nodes"]} == {project}
 
@@ -211,17 +241,22 @@ def test_a_projects_documents_page_with_its_total_on_every_page(
 def test_a_project_without_documents_has_an_empty_page(client: GraphQLClient, owner: Account) -> None:
     page = client.data(NESTED_PAGE, {"id": new_project(client, owner)}, token=owner.access_token)
     assert page["project"]["documents"] == {
-        "totalCount": 0, "pageInfo": {"hasNextPage": False, "endCursor": None}, "nodes": []
+        "totalCount": 0,
+        "pageInfo": {"hasNextPage": False, "endCursor": None},
+        "nodes": [],
     }
 
 
 @pytest.mark.parametrize("query", [PAGE, NESTED_PAGE])
-@pytest.mark.parametrize(("variables", "why"), [
-    ({"first": 101}, "first is capped at 100"),
-    ({"first": -1}, "first is not negative"),
-    ({"after": "not a cursor"}, "a cursor is ours"),
-    ({"after": "WyJub3QiLCJhIGRhdGUiXQ"}, "a well-encoded cursor with a bad position"),
-])
+@pytest.mark.parametrize(
+    ("variables", "why"),
+    [
+        ({"first": 101}, "first is capped at 100"),
+        ({"first": -1}, "first is not negative"),
+        ({"after": "not a cursor"}, "a cursor is ours"),
+        ({"after": "WyJub3QiLCJhIGRhdGUiXQ"}, "a well-encoded cursor with a bad position"),
+    ],
+)
 def test_bad_page_arguments_are_bad_user_input(
     client: GraphQLClient, writer: Account, query: str, variables: dict[str, Any], why: str
 ) -> None:

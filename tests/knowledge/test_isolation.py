@@ -9,7 +9,11 @@ import pytest
 from tests.conftest import Account, GraphQLClient, register
 
 ADD = "mutation($i: AddDocumentInput!) { addDocument(input: $i) { id } }"
-SEARCH = "query($q: String!, $p: ID) { searchKnowledge(query: $q, projectId: $p) { snippet score document { id content } } }"
+SEARCH = """
+query($q: String!, $p: ID) {
+  searchKnowledge(query: $q, projectId: $p) { snippet score document { id content } }
+}
+"""
 SHARED = "Les réseaux de neurones profonds transforment la reconnaissance vocale."
 
 
@@ -17,21 +21,29 @@ SHARED = "Les réseaux de neurones profonds transforment la reconnaissance vocal
 def tenants(client: GraphQLClient) -> dict[str, Any]:
     """A and B hold a document with the same words; A also has a secret word and a project."""
     a, b = register(client, name="tenant-a"), register(client, name="tenant-b")
-    project = client.data('mutation { createProject(input: {name: "A only"}) { id } }',
-                          token=a.access_token)["createProject"]["id"]
+    project = client.data('mutation { createProject(input: {name: "A only"}) { id } }', token=a.access_token)[
+        "createProject"
+    ]["id"]
     a_docs = [
-        client.data(ADD, {"i": {"title": "A", "content": f"{SHARED} Secret A: zanzibar.", "projectId": project}},
-                    token=a.access_token)["addDocument"]["id"],
-        client.data(ADD, {"i": {"title": "A2", "content": SHARED}}, token=a.access_token)["addDocument"]["id"],
+        client.data(
+            ADD,
+            {"i": {"title": "A", "content": f"{SHARED} Secret A: zanzibar.", "projectId": project}},
+            token=a.access_token,
+        )["addDocument"]["id"],
+        client.data(ADD, {"i": {"title": "A2", "content": SHARED}}, token=a.access_token)["addDocument"][
+            "id"
+        ],
     ]
-    b_doc = client.data(ADD, {"i": {"title": "B", "content": f"{SHARED} Note de B."}},
-                        token=b.access_token)["addDocument"]["id"]
+    b_doc = client.data(ADD, {"i": {"title": "B", "content": f"{SHARED} Note de B."}}, token=b.access_token)[
+        "addDocument"
+    ]["id"]
     return {"a": a, "b": b, "a_project": project, "a_docs": a_docs, "b_doc": b_doc}
 
 
 def hits(client: GraphQLClient, who: Account, query: str, project: str | None = None) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = client.data(SEARCH, {"q": query, "p": project},
-                                              token=who.access_token)["searchKnowledge"]
+    found: list[dict[str, Any]] = client.data(SEARCH, {"q": query, "p": project}, token=who.access_token)[
+        "searchKnowledge"
+    ]
     return found
 
 
@@ -82,7 +94,9 @@ def test_counts_and_pages_hold_only_the_callers_documents(
 def test_a_cursor_from_tenant_a_only_pages_through_tenant_b_rows(
     client: GraphQLClient, tenants: dict[str, Any]
 ) -> None:
-    query = "query($after: String) { documents(first: 1, after: $after) { nodes { id } pageInfo { endCursor } } }"
+    query = (
+        "query($after: String) { documents(first: 1, after: $after) { nodes { id } pageInfo { endCursor } } }"
+    )
     a_cursor = client.data(query, token=tenants["a"].access_token)["documents"]["pageInfo"]["endCursor"]
     b_page = client.data(query, {"after": a_cursor}, token=tenants["b"].access_token)["documents"]
     assert {node["id"] for node in b_page["nodes"]} <= {tenants["b_doc"]}
@@ -93,7 +107,10 @@ def test_tenant_b_can_neither_read_nor_delete_tenant_a_documents(
 ) -> None:
     a_doc = tenants["a_docs"][0]
     b = tenants["b"].access_token
-    assert client.data("query($id: ID!) { document(id: $id) { id } }", {"id": a_doc}, token=b)["document"] is None
+    assert (
+        client.data("query($id: ID!) { document(id: $id) { id } }", {"id": a_doc}, token=b)["document"]
+        is None
+    )
     body = client.execute("mutation($id: ID!) { deleteDocument(id: $id) }", {"id": a_doc}, token=b)
     assert [e["extensions"]["code"] for e in body["errors"]] == ["NOT_FOUND"]
     assert hits(client, tenants["a"], "zanzibar"), "A's document is still there"

@@ -51,13 +51,20 @@ def owner_with_projects(counting: GraphQLClient, database_url: str) -> Account:
     run_sql(database_url, f"UPDATE tenants SET plan = 'PRO' WHERE id = '{owner.tenant_id}'")
     for p in range(PROJECTS):
         project = counting.data(
-            "mutation($n: String!) { createProject(input: {name: $n}) { id } }", {"n": f"P{p}"},
+            "mutation($n: String!) { createProject(input: {name: $n}) { id } }",
+            {"n": f"P{p}"},
             token=owner.access_token,
         )["createProject"]["id"]
         for d in range(7 if p == 0 else 1):
             counting.data(
                 "mutation($i: AddDocumentInput!) { addDocument(input: $i) { id } }",
-                {"i": {"title": f"D{p}.{d}", "content": f"Document {d} of project {p}.", "projectId": project}},
+                {
+                    "i": {
+                        "title": f"D{p}.{d}",
+                        "content": f"Document {d} of project {p}.",
+                        "projectId": project,
+                    }
+                },
                 token=owner.access_token,
             )
     return owner

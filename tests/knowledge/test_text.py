@@ -54,7 +54,9 @@ def test_the_language_is_told_from_function_words(text: str, expected: str | Non
     assert language.detect(text) == expected
 
 
-@pytest.mark.parametrize(("tag", "code"), [("fr", "fr"), ("FR", "fr"), ("en-US", "en"), ("pt_BR", "pt"), ("kab", "kab")])
+@pytest.mark.parametrize(
+    ("tag", "code"), [("fr", "fr"), ("FR", "fr"), ("en-US", "en"), ("pt_BR", "pt"), ("kab", "kab")]
+)
 def test_language_tags_become_iso_639_codes(tag: str, code: str) -> None:
     assert language.normalise(tag) == code
 

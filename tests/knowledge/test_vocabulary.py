@@ -20,7 +20,8 @@ async def words(database_url: str, tenant_id: str, *candidates: str) -> set[str]
     try:
         rows = await connection.fetch(
             "SELECT word FROM knowledge_words WHERE tenant_id = $1 AND word = ANY($2::text[])",
-            uuid.UUID(tenant_id), list(candidates),
+            uuid.UUID(tenant_id),
+            list(candidates),
         )
     finally:
         await connection.close()
@@ -36,9 +37,14 @@ async def test_a_word_leaves_the_vocabulary_with_the_last_document_using_it(
     client: GraphQLClient, database_url: str, tenant: Any
 ) -> None:
     token = tenant.access_token
-    first = client.data(ADD, {"i": {"title": "Un", "content": "Le quetzalcoatl et le xylophone."}}, token=token)
+    first = client.data(
+        ADD, {"i": {"title": "Un", "content": "Le quetzalcoatl et le xylophone."}}, token=token
+    )
     client.data(ADD, {"i": {"title": "Deux", "content": "Un autre xylophone."}}, token=token)
-    assert await words(database_url, tenant.tenant_id, "quetzalcoatl", "xylophone") == {"quetzalcoatl", "xylophone"}
+    assert await words(database_url, tenant.tenant_id, "quetzalcoatl", "xylophone") == {
+        "quetzalcoatl",
+        "xylophone",
+    }
 
     client.data(DELETE, {"id": first["addDocument"]["id"]}, token=token)
     assert await words(database_url, tenant.tenant_id, "quetzalcoatl", "xylophone") == {"xylophone"}, (
@@ -49,20 +55,23 @@ async def test_a_word_leaves_the_vocabulary_with_the_last_document_using_it(
 async def test_reindexing_rebuilds_chunks_and_vocabulary_from_the_documents(
     client: GraphQLClient, database_url: str, tenant: Any
 ) -> None:
-    added = client.data(ADD, {"i": {"title": "Notes", "content": "Le mot ornithorynque."}},
-                        token=tenant.access_token)["addDocument"]["id"]
+    added = client.data(
+        ADD, {"i": {"title": "Notes", "content": "Le mot ornithorynque."}}, token=tenant.access_token
+    )["addDocument"]["id"]
     connection = await asyncpg.connect(database_url)
     try:
         await connection.execute("DELETE FROM document_chunks WHERE document_id = $1", uuid.UUID(added))
         assert await words(database_url, tenant.tenant_id, "ornithorynque") == set()
-        written = await documents.reindex(connection, tenant_id=uuid.UUID(tenant.tenant_id),
-                                          document_ids=[uuid.UUID(added)])
+        written = await documents.reindex(
+            connection, tenant_id=uuid.UUID(tenant.tenant_id), document_ids=[uuid.UUID(added)]
+        )
     finally:
         await connection.close()
     assert written == 1
     assert await words(database_url, tenant.tenant_id, "ornithorynque") == {"ornithorynque"}
-    hits = client.data('{ searchKnowledge(query: "ornithorinque") { document { id } } }',
-                       token=tenant.access_token)["searchKnowledge"]
+    hits = client.data(
+        '{ searchKnowledge(query: "ornithorinque") { document { id } } }', token=tenant.access_token
+    )["searchKnowledge"]
     assert [hit["document"]["id"] for hit in hits] == [added], "found again, misspelt"
 
 

@@ -41,6 +41,7 @@ END
 $$;
 
 CREATE SCHEMA IF NOT EXISTS app AUTHORIZATION iafactory_owner;
+CREATE SCHEMA IF NOT EXISTS ddl AUTHORIZATION iafactory_owner;  -- migration helpers only
 GRANT USAGE ON SCHEMA app TO iafactory_app, iafactory_superadmin;
 GRANT USAGE ON SCHEMA public TO iafactory_app, iafactory_superadmin;
 GRANT USAGE, CREATE ON SCHEMA public TO iafactory_owner;
@@ -167,21 +168,25 @@ CREATE INDEX audit_log_newest ON audit_log (tenant_id, id DESC);
 
 -- Row-level security: every table with a tenant_id is ENABLED and FORCED, one policy per
 -- command, all built on app.current_tenant_id(). FORCE makes the owner obey them too.
-DO $$
-DECLARE
-  t text;
+-- Migrations call this one procedure for each tenant table (schema ddl: never granted to
+-- the app or super-admin roles).
+CREATE PROCEDURE ddl.isolate_tenant_table(p_table regclass)
+LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp
+AS $$
 BEGIN
-  FOREACH t IN ARRAY ARRAY['projects', 'documents'] LOOP
-    EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
-    EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
-    EXECUTE format('CREATE POLICY tenant_select ON %I FOR SELECT USING (tenant_id = app.current_tenant_id())', t);
-    EXECUTE format('CREATE POLICY tenant_insert ON %I FOR INSERT WITH CHECK (tenant_id = app.current_tenant_id())', t);
-    EXECUTE format('CREATE POLICY tenant_update ON %I FOR UPDATE USING (tenant_id = app.current_tenant_id()) WITH CHECK (tenant_id = app.current_tenant_id())', t);
-    EXECUTE format('CREATE POLICY tenant_delete ON %I FOR DELETE USING (tenant_id = app.current_tenant_id())', t);
-    EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %I TO iafactory_app', t);
-  END LOOP;
+  EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', p_table);
+  EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', p_table);
+  EXECUTE format('CREATE POLICY tenant_select ON %s FOR SELECT USING (tenant_id = app.current_tenant_id())', p_table);
+  EXECUTE format('CREATE POLICY tenant_insert ON %s FOR INSERT WITH CHECK (tenant_id = app.current_tenant_id())', p_table);
+  EXECUTE format('CREATE POLICY tenant_update ON %s FOR UPDATE USING (tenant_id = app.current_tenant_id()) WITH CHECK (tenant_id = app.current_tenant_id())', p_table);
+  EXECUTE format('CREATE POLICY tenant_delete ON %s FOR DELETE USING (tenant_id = app.current_tenant_id())', p_table);
+  EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO iafactory_app', p_table);
 END
 $$;
+REVOKE ALL ON PROCEDURE ddl.isolate_tenant_table(regclass) FROM PUBLIC;
+
+CALL ddl.isolate_tenant_table('projects');
+CALL ddl.isolate_tenant_table('documents');
 
 -- Memberships: a tenant sees its members; a user also sees its own memberships elsewhere
 -- (Viewer.memberships, switchTenant). Writes only inside the active tenant.

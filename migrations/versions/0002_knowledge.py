@@ -160,23 +160,10 @@ CREATE TRIGGER words_added AFTER INSERT ON document_chunks
 CREATE TRIGGER words_removed AFTER DELETE ON document_chunks
   REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION app.knowledge_words_removed();
 
-DO $$
-DECLARE
-  t text;
-BEGIN
-  FOREACH t IN ARRAY ARRAY['document_chunks', 'knowledge_words'] LOOP
-    EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
-    EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
-    EXECUTE format('CREATE POLICY tenant_select ON %I FOR SELECT USING (tenant_id = app.current_tenant_id())', t);
-    EXECUTE format('CREATE POLICY tenant_insert ON %I FOR INSERT WITH CHECK (tenant_id = app.current_tenant_id())', t);
-    EXECUTE format('CREATE POLICY tenant_update ON %I FOR UPDATE USING (tenant_id = app.current_tenant_id()) WITH CHECK (tenant_id = app.current_tenant_id())', t);
-    EXECUTE format('CREATE POLICY tenant_delete ON %I FOR DELETE USING (tenant_id = app.current_tenant_id())', t);
-    -- knowledge_words is written by the triggers, which run as the caller (row-level security applies)
-    EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %I TO iafactory_app', t);
-    EXECUTE format('GRANT SELECT ON %I TO iafactory_superadmin', t);
-  END LOOP;
-END
-$$;
+-- knowledge_words is written by the triggers, which run as the caller (row-level security applies)
+CALL ddl.isolate_tenant_table('document_chunks');
+CALL ddl.isolate_tenant_table('knowledge_words');
+GRANT SELECT ON document_chunks, knowledge_words TO iafactory_superadmin;
 
 REVOKE ALL ON FUNCTION app.fold(text), app.search_config(text), app.search_vector(text, text, text),
   app.word_query(text), app.tsquery_or_agg(tsquery), app.chunk_words(text, text),

@@ -87,22 +87,10 @@ CREATE TABLE transcript_segments (
   FOREIGN KEY (tenant_id, transcription_id) REFERENCES transcriptions (tenant_id, id) ON DELETE CASCADE
 );
 
-DO $$
-DECLARE
-  t text;
-BEGIN
-  FOREACH t IN ARRAY ARRAY['audio_files', 'transcriptions', 'transcript_segments'] LOOP
-    EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
-    EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
-    EXECUTE format('CREATE POLICY tenant_select ON %I FOR SELECT USING (tenant_id = app.current_tenant_id())', t);
-    EXECUTE format('CREATE POLICY tenant_insert ON %I FOR INSERT WITH CHECK (tenant_id = app.current_tenant_id())', t);
-    EXECUTE format('CREATE POLICY tenant_update ON %I FOR UPDATE USING (tenant_id = app.current_tenant_id()) WITH CHECK (tenant_id = app.current_tenant_id())', t);
-    EXECUTE format('CREATE POLICY tenant_delete ON %I FOR DELETE USING (tenant_id = app.current_tenant_id())', t);
-    EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %I TO iafactory_app', t);
-    EXECUTE format('GRANT SELECT ON %I TO iafactory_superadmin', t);
-  END LOOP;
-END
-$$;
+CALL ddl.isolate_tenant_table('audio_files');
+CALL ddl.isolate_tenant_table('transcriptions');
+CALL ddl.isolate_tenant_table('transcript_segments');
+GRANT SELECT ON audio_files, transcriptions, transcript_segments TO iafactory_superadmin;
 
 -- Progress never goes back, whoever writes it (a retried attempt starts over from 0).
 CREATE FUNCTION app.transcription_progress_monotonic() RETURNS trigger

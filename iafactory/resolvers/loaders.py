@@ -7,7 +7,7 @@ subscription event), so its cache can never serve one request's rows to another.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 from uuid import UUID
@@ -24,27 +24,25 @@ from iafactory.db.scope import Database
 from iafactory.resolvers.pagination import check_first, decode_position, paginate
 
 if TYPE_CHECKING:
-    from iafactory.schema.types.identity import Tenant, User
+    from iafactory.schema.types.identity import User
     from iafactory.schema.types.knowledge import Document, DocumentPage
     from iafactory.schema.types.projects import Project
     from iafactory.schema.types.voice import TranscriptionPage, TranscriptSegment
 
-K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 ChildPageKey = tuple[UUID, int, str | None]  # (parent id, first, after)
-ChildPages = Callable[
-    [list[UUID], int, tuple[datetime, UUID] | None], Awaitable[Sequence[asyncpg.Record]]
-]
+PageRows = tuple[list[asyncpg.Record], int]  # (rows of the page, the parent's total)
+PagesQuery = Callable[[list[UUID], int, tuple[datetime, UUID] | None], Awaitable[Sequence[asyncpg.Record]]]
 
 
 def by_key(
-    fetch: Callable[[list[K]], Awaitable[Sequence[asyncpg.Record]]],
+    fetch: Callable[[list[UUID]], Awaitable[Sequence[asyncpg.Record]]],
     build: Callable[[asyncpg.Record], V],
     key: str = "id",
-) -> DataLoader:
+) -> DataLoader[UUID, V | None]:
     """A loader that fetches many rows in one statement and answers None for missing keys."""
 
-    async def batch(keys: list[K]) -> list[V | None]:
+    async def batch(keys: list[UUID]) -> list[V | None]:
         rows = await fetch(list(keys))
         found = {row[key]: build(row) for row in rows}
         return [found.get(k) for k in keys]
@@ -52,18 +50,26 @@ def by_key(
     return DataLoader(batch_load_fn=batch)
 
 
-def child_pages(fetch: ChildPages, parent: str) -> DataLoader:
-    """Pages of children for many parents: one statement per distinct (first, after)."""
+def child_pages(fetch: PagesQuery) -> DataLoader[ChildPageKey, PageRows]:
+    """Pages of children for many parents: one statement per distinct (first, after).
 
-    async def batch(keys: list[ChildPageKey]) -> list[list[asyncpg.Record]]:
+    The statement returns each row with its `parent_id` and the parent's `total_count`, and
+    one row with a NULL id for a parent whose page is empty, so that its total still arrives.
+    """
+
+    async def batch(keys: list[ChildPageKey]) -> list[PageRows]:
         groups: dict[tuple[int, str | None], list[UUID]] = defaultdict(list)
         for parent_id, first, after in keys:
             groups[(first, after)].append(parent_id)
-        rows_by_key: dict[ChildPageKey, list[asyncpg.Record]] = defaultdict(list)
+        found: dict[ChildPageKey, PageRows] = {key: ([], 0) for key in keys}
         for (first, after), parent_ids in groups.items():
             for row in await fetch(parent_ids, first, decode_position(after)):
-                rows_by_key[(row[parent], first, after)].append(row)
-        return [rows_by_key[key] for key in keys]
+                key = (row["parent_id"], first, after)
+                page, _ = found[key]
+                if row["id"] is not None:
+                    page.append(row)
+                found[key] = (page, int(row["total_count"]))
+        return [found[key] for key in keys]
 
     return DataLoader(batch_load_fn=batch)
 
@@ -77,20 +83,11 @@ class Loaders:
         self._db = db
         self._tenant_id = tenant_id
         self._memberships: dict[UUID, list[asyncpg.Record]] = {}
-        self.users: DataLoader = by_key(
-            lambda ids: member_queries.users_by_ids(db, ids=ids), User.from_record
-        )
-        self.tenants: DataLoader = by_key(
-            lambda ids: tenant_queries.by_ids(db, ids=ids), Tenant.from_record
-        )
-        self.projects: DataLoader = by_key(self._in_tenant(project_queries.by_ids), Project.from_record)
-        self.documents: DataLoader = by_key(
-            self._in_tenant(document_queries.by_ids), Document.from_record
-        )
-        # Documents pages of many projects: one statement per distinct (first, after).
-        self._project_documents: DataLoader[ChildPageKey, tuple[list[asyncpg.Record], int]] = DataLoader(
-            batch_load_fn=self._document_pages
-        )
+        self.users = by_key(lambda ids: member_queries.users_by_ids(db, ids=ids), User.from_record)
+        self.tenants = by_key(lambda ids: tenant_queries.by_ids(db, ids=ids), Tenant.from_record)
+        self.projects = by_key(self._in_tenant(project_queries.by_ids), Project.from_record)
+        self.documents = by_key(self._in_tenant(document_queries.by_ids), Document.from_record)
+        self._project_documents = child_pages(self._pages_in_tenant(document_queries.pages_for_projects))
         self._init_transcriptions()
 
     def _in_tenant(
@@ -103,36 +100,21 @@ class Loaders:
 
         return fetch
 
-    async def _document_pages(
-        self, keys: list[ChildPageKey]
-    ) -> list[tuple[list[asyncpg.Record], int]]:
-        """(rows, total) for each (project id, first, after); a project with no page gets
-        ([], its total), as the statement returns one NULL row for it."""
-        groups: dict[tuple[int, str | None], list[UUID]] = defaultdict(list)
-        for project_id, first, after in keys:
-            groups[(first, after)].append(project_id)
-        found: dict[ChildPageKey, tuple[list[asyncpg.Record], int]] = {}
-        for (first, after), project_ids in groups.items():
-            rows: Sequence[asyncpg.Record] = []
-            if self._tenant_id is not None:
-                rows = await document_queries.pages_for_projects(
-                    self._db, tenant_id=self._tenant_id, project_ids=project_ids, first=first,
-                    after=decode_position(after),
-                )
-            for project_id in project_ids:
-                found[(project_id, first, after)] = ([], 0)
-            for row in rows:
-                page, _ = found[(row["parent_id"], first, after)]
-                if row["id"] is not None:
-                    page.append(row)
-                found[(row["parent_id"], first, after)] = (page, int(row["total_count"]))
-        return [found[key] for key in keys]
+    def _pages_in_tenant(self, query: Callable[..., Awaitable[Sequence[asyncpg.Record]]]) -> PagesQuery:
+        async def fetch(
+            project_ids: list[UUID], first: int, after: tuple[datetime, UUID] | None
+        ) -> Sequence[asyncpg.Record]:
+            if self._tenant_id is None:
+                return []
+            return await query(
+                self._db, tenant_id=self._tenant_id, project_ids=project_ids, first=first, after=after
+            )
+
+        return fetch
 
     async def memberships_of(self, user_id: UUID) -> list[asyncpg.Record]:
         if user_id not in self._memberships:
-            self._memberships[user_id] = await member_queries.memberships_of(
-                self._db, user_id=user_id
-            )
+            self._memberships[user_id] = await member_queries.memberships_of(self._db, user_id=user_id)
         return self._memberships[user_id]
 
     def user(self, user_id: UUID | None) -> Awaitable[User | None]:
@@ -170,34 +152,13 @@ class Loaders:
     def _init_transcriptions(self) -> None:
         from iafactory.schema.types.voice import Transcription
 
-        self.transcriptions: DataLoader = by_key(
-            self._in_tenant(transcription_queries.by_ids), Transcription.from_record
+        self.transcriptions = by_key(self._in_tenant(transcription_queries.by_ids), Transcription.from_record)
+        self._project_transcriptions = child_pages(
+            self._pages_in_tenant(transcription_queries.pages_for_projects)
         )
-        self._project_transcriptions: DataLoader = DataLoader(batch_load_fn=self._transcription_pages)
-        self._transcription_segments: DataLoader = DataLoader(batch_load_fn=self._segments_of)
-
-    async def _transcription_pages(
-        self, keys: list[ChildPageKey]
-    ) -> list[tuple[list[asyncpg.Record], int]]:
-        """(rows, total) for each (project id, first, after): one statement per (first, after)."""
-        groups: dict[tuple[int, str | None], list[UUID]] = defaultdict(list)
-        for project_id, first, after in keys:
-            groups[(first, after)].append(project_id)
-        found: dict[ChildPageKey, tuple[list[asyncpg.Record], int]] = {key: ([], 0) for key in keys}
-        for (first, after), project_ids in groups.items():
-            if self._tenant_id is None:
-                continue
-            rows = await transcription_queries.pages_for_projects(
-                self._db, tenant_id=self._tenant_id, project_ids=project_ids, first=first,
-                after=decode_position(after),
-            )
-            for row in rows:
-                key = (row["parent_id"], first, after)
-                page, _ = found[key]
-                if row["id"] is not None:
-                    page.append(row)
-                found[key] = (page, int(row["total_count"]))
-        return [found[key] for key in keys]
+        self._transcription_segments: DataLoader[UUID, list[TranscriptSegment]] = DataLoader(
+            batch_load_fn=self._segments_of
+        )
 
     async def _segments_of(self, ids: list[UUID]) -> list[list[TranscriptSegment]]:
         from iafactory.schema.types.voice import TranscriptSegment

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import ASTValidationRule, GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
@@ -48,7 +48,7 @@ def complexity_limits(settings: Settings) -> type[AddValidationRules]:
     and the rules are part of ValidationCache's key: with a fresh extension per request the
     cache would never hit. Fixed rule classes keep validation cached across requests.
     """
-    rules = [
+    rules: list[type[ASTValidationRule]] = [
         query_depth_limiter.create_validator(settings.max_query_depth, None, None),
         max_aliases.create_validator(settings.max_aliases),
     ]

@@ -252,7 +252,7 @@ def _log_tail(log: Path, lines: int = 20) -> str:
 def _run(tool: str, *args: str, account: _Account = None, stdin: str | None = None) -> None:
     # Inherited PG* variables (PGPORT, PGSSLMODE, PGOPTIONS...) would retarget or break the tools.
     env = {name: value for name, value in os.environ.items() if not name.startswith("PG")}
-    result = subprocess.run(
+    result = subprocess.run(  # noqa: S603 - our own bundled PostgreSQL binaries, argv list
         [str(POSTGRES_BIN_PATH / tool), *args],
         input=stdin,
         capture_output=True,

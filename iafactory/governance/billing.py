@@ -14,6 +14,7 @@ from uuid import UUID
 
 import asyncpg
 
+from iafactory.db.scope import Database
 from iafactory.governance.portability import PortabilityError
 
 
@@ -55,3 +56,14 @@ async def usage_records(
             slug,
         )
     return [UsageRecord(**dict(row)) for row in rows]
+
+
+async def records_for_month(db: Database, *, period: date) -> list[asyncpg.Record]:
+    """Every tenant's record for a month, for the super-admin API (run inside `elevated()`)."""
+    return await db.fetch(
+        "SELECT t.id, t.name, t.slug, t.region, t.plan, t.status, t.created_at, r.period,"
+        " r.api_calls, r.audio_seconds, r.storage_peak_bytes"
+        " FROM usage_records r JOIN tenants t ON t.id = r.tenant_id"
+        " WHERE r.period = $1 ORDER BY t.slug",
+        period,
+    )

@@ -10,7 +10,7 @@ from iafactory.resolvers import projects as project_resolvers
 from iafactory.resolvers import tenants as tenant_admin
 from iafactory.resolvers import usage as governance
 from iafactory.schema.types.common import Health
-from iafactory.schema.types.governance import AuditPage, TenantUsage
+from iafactory.schema.types.governance import AuditPage, MonthlyUsage, TenantUsage
 from iafactory.schema.types.identity import Member, TenantPage, Viewer
 from iafactory.schema.types.knowledge import Document, DocumentPage, SearchHit
 from iafactory.schema.types.projects import Project, ProjectPage
@@ -50,4 +50,8 @@ class Query:
     )
     tenants: TenantPage = strawberry.field(
         resolver=tenant_admin.tenants, description="Super-admin only: every tenant."
+    )
+    billing_usage: list[MonthlyUsage] = strawberry.field(
+        resolver=tenant_admin.billing_usage,
+        description="Super-admin only: each tenant's usage record for a month (YYYY-MM; default: now).",
     )

@@ -7,10 +7,13 @@ import strawberry
 
 from iafactory.db.queries import audit
 from iafactory.db.queries import tenants as tenant_queries
-from iafactory.errors import Conflict, NotFound
+from iafactory.errors import BadUserInput, Conflict, NotFound
+from iafactory.governance import billing
+from iafactory.governance.portability import PortabilityError
 from iafactory.resolvers import validation
 from iafactory.resolvers.context import OperationContext
 from iafactory.resolvers.pagination import check_first, decode_position, paginate, parse_id
+from iafactory.schema.types.governance import MonthlyUsage
 from iafactory.schema.types.identity import CreateTenantInput, Tenant, TenantPage, UpdateTenantInput
 
 Info = strawberry.Info[OperationContext]
@@ -23,6 +26,7 @@ async def tenants(info: Info, first: int | None = 50, after: str | None = None) 
     async with scope.elevated() as db:
         rows = await tenant_queries.page_all(db, first=first, after=decode_position(after))
         total = await tenant_queries.count_all(db)
+        await audit.append_superadmin(db, action="list_tenants")
     nodes, page_info = paginate(rows, first, Tenant.from_record)
     return TenantPage(nodes=nodes, page_info=page_info, total_count=total)
 
@@ -48,8 +52,16 @@ async def create_tenant(info: Info, input: CreateTenantInput) -> Tenant:
             if owner is None:
                 raise NotFound("No user with this email.")
             await tenant_queries.add_owner(db, tenant_id=row["id"], user_id=owner)
-        await audit.append(db, tenant_id=row["id"], action="superadmin.create_tenant",
-                           target_type="Tenant", target_id=str(row["id"]))
+        await audit.append(
+            db,
+            tenant_id=row["id"],
+            action="superadmin.create_tenant",
+            target_type="Tenant",
+            target_id=str(row["id"]),
+        )
+        await audit.append_superadmin(
+            db, action="create_tenant", target_type="Tenant", target_id=str(row["id"])
+        )
     return Tenant.from_record(row)
 
 
@@ -68,8 +80,37 @@ async def update_tenant(info: Info, id: strawberry.ID, input: UpdateTenantInput)
         )
         if row is None:
             raise NotFound()
-        changes = {k: v for k, v in {"name": name, "plan": row["plan"] if input.plan else None,
-                                     "status": row["status"] if input.status else None}.items() if v}
-        await audit.append(db, tenant_id=tenant_id, action="superadmin.update_tenant",
-                           target_type="Tenant", target_id=str(tenant_id), details=changes)
+        changes = {
+            k: v
+            for k, v in {
+                "name": name,
+                "plan": row["plan"] if input.plan else None,
+                "status": row["status"] if input.status else None,
+            }.items()
+            if v
+        }
+        await audit.append(
+            db,
+            tenant_id=tenant_id,
+            action="superadmin.update_tenant",
+            target_type="Tenant",
+            target_id=str(tenant_id),
+            details=changes,
+        )
+        await audit.append_superadmin(
+            db, action="update_tenant", target_type="Tenant", target_id=str(tenant_id), details=changes
+        )
     return Tenant.from_record(row)
+
+
+async def billing_usage(info: Info, month: str | None = None) -> list[MonthlyUsage]:
+    """Every tenant's usage record for a month (default: the current UTC month)."""
+    scope = await info.context.superadmin()
+    try:
+        period = billing.parse_month(month)
+    except PortabilityError as error:
+        raise BadUserInput(str(error)) from error
+    async with scope.elevated() as db:
+        rows = await billing.records_for_month(db, period=period)
+        await audit.append_superadmin(db, action="billing_usage", details={"month": str(period)})
+    return [MonthlyUsage.from_record(row) for row in rows]

@@ -197,3 +197,48 @@ def test_suspending_one_tenant_leaves_the_users_other_tenants_usable(
     client.data(UPDATE, {"id": customer.tenant_id, "input": {"status": "SUSPENDED"}}, token=root)
     token = login(client, customer.email)["accessToken"]  # no slug: the first ACTIVE tenant
     assert client.data("{ me { tenant { slug } } }", token=token)["me"]["tenant"]["slug"] == other_slug
+
+
+BILLING = """query($month: String) {
+  billingUsage(month: $month) { month apiCalls audioSeconds storagePeakBytes tenant { id slug } }
+}"""
+
+
+def test_billing_usage_gives_a_superadmin_every_tenants_month(
+    client: GraphQLClient, root: str, tenant_owner: Account
+) -> None:
+    client.data(
+        'mutation { addDocument(input: {title: "Invoice me", content: "Stored bytes count."}) { id } }',
+        token=tenant_owner.access_token,
+    )
+    records = client.data(BILLING, token=root)["billingUsage"]
+    mine = [r for r in records if r["tenant"]["id"] == tenant_owner.tenant_id]
+    assert len(mine) == 1, "one record per tenant and month"
+    assert mine[0]["storagePeakBytes"] > 0, "the document's bytes reach the storage peak"
+    assert len({r["month"] for r in records}) == 1
+
+
+def test_billing_usage_is_forbidden_to_a_tenant_owner_and_rejects_a_bad_month(
+    client: GraphQLClient, root: str, tenant_owner: Account
+) -> None:
+    assert only_code(client.execute(BILLING, token=tenant_owner.access_token)) == "FORBIDDEN"
+    assert only_code(client.execute(BILLING, {"month": "November"}, token=root)) == "BAD_USER_INPUT"
+
+
+async def test_every_superadmin_action_lands_in_the_superadmin_audit_log(
+    client: GraphQLClient, root: str, database_url: str
+) -> None:
+    import asyncpg
+
+    response = client.post(TENANTS, {"first": 1}, token=root)
+    request_id = response.headers["x-request-id"]
+    created = client.data(CREATE, {"input": {"name": "Audited", "slug": slug()}}, token=root)["createTenant"]
+    connection = await asyncpg.connect(database_url)
+    try:
+        rows = await connection.fetch(
+            "SELECT action, target_id, request_id FROM superadmin_audit_log ORDER BY id DESC LIMIT 20"
+        )
+    finally:
+        await connection.close()
+    assert ("list_tenants", None, request_id) in [tuple(r) for r in rows], "reads are audited too"
+    assert ("create_tenant", created["id"]) in [(r["action"], r["target_id"]) for r in rows]

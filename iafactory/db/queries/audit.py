@@ -41,3 +41,22 @@ async def page(
         first + 1,
         after,
     )
+
+
+async def append_superadmin(
+    db: Database,
+    *,
+    action: str,
+    target_type: str | None = None,
+    target_id: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """The global super-admin log; call inside `TenantScope.elevated()`."""
+    await db.execute(
+        "INSERT INTO superadmin_audit_log (action, target_type, target_id, details)"
+        " VALUES ($1, $2, $3, $4)",
+        action,
+        target_type,
+        target_id,
+        details,
+    )

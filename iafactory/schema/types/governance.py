@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
+import asyncpg
 import strawberry
 
 from iafactory.resolvers.context import OperationContext
 from iafactory.schema.types.common import PageInfo
-from iafactory.schema.types.identity import User
+from iafactory.schema.types.identity import Tenant, User
 
 
 @strawberry.type
@@ -58,3 +59,23 @@ class AuditEntry:
 class AuditPage:
     nodes: list[AuditEntry]
     page_info: PageInfo
+
+
+@strawberry.type(description="One tenant's consumption in one month: what an invoice is made from.")
+class MonthlyUsage:
+    month: str = strawberry.field(description="YYYY-MM (UTC).")
+    api_calls: int
+    audio_seconds: float
+    storage_peak_bytes: float
+    # Read with the tenant row inside the super-admin scope: the app role sees one tenant.
+    tenant: Tenant
+
+    @classmethod
+    def from_record(cls, row: asyncpg.Record) -> MonthlyUsage:
+        return cls(
+            month=row["period"].strftime("%Y-%m"),
+            api_calls=row["api_calls"],
+            audio_seconds=row["audio_seconds"],
+            storage_peak_bytes=row["storage_peak_bytes"],
+            tenant=Tenant.from_record(row),
+        )

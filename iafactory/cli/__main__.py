@@ -1,0 +1,5 @@
+"""`python -m iafactory.cli ...`"""
+
+from iafactory.cli import main
+
+main()

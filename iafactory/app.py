@@ -1,5 +1,5 @@
-"""create_app(settings) -> Starlette. The lifespan owns the pool (and, later, pub/sub and
-the in-process transcription workers)."""
+"""create_app(settings) -> Starlette. The lifespan owns the pool, the process's one LISTEN
+connection, the in-process transcription workers and the usage-record flusher."""
 
 from __future__ import annotations
 
@@ -89,8 +89,12 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Starle
             at_head = current == head
         ok = database and at_head
         return JSONResponse(
-            {"status": "ok" if ok else "unavailable", "database": database, "migrations": at_head,
-             "voice": voice_ok(services)},
+            {
+                "status": "ok" if ok else "unavailable",
+                "database": database,
+                "migrations": at_head,
+                "voice": voice_ok(services),
+            },
             status_code=200 if ok else 503,
         )
 
@@ -100,8 +104,12 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Starle
             Route("/health/ready", ready),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
-            Route("/metrics", governance_metrics.metrics_endpoint(
-                governance.metrics, governance_metrics.MetricsAccess(settings), lambda: services.pool)),
+            Route(
+                "/metrics",
+                governance_metrics.metrics_endpoint(
+                    governance.metrics, governance_metrics.MetricsAccess(settings), lambda: services.pool
+                ),
+            ),
             Route(exports.PATH, exports.download_endpoint(governance.export_links, lambda: services.pool)),
         ],
         middleware=[

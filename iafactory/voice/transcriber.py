@@ -3,9 +3,13 @@
 faster-whisper decodes one 30 s window at a time and yields that window's segments in a
 burst, so a plain `model.transcribe(file)` reports nothing for the first 30 s of audio. We
 cut the clip at pauses found by its Silero VAD into chunks of at most ~10 s and decode them
-in turn. Each window holds its chunk plus the next 10 s: we keep only the segments that start
-inside the chunk, but the right context keeps accuracy close to whole-file decoding (on our
-synthetic French clips bare 10 s chunks lost 9 points of word recall, these windows 3).
+in turn. Each window holds its chunk plus the next 5 s: we keep only the segments that start
+inside the chunk, but that right context wins back about half of the accuracy bare chunks
+lose (synthetic French with base, word recall: whole file 0.57, bare chunks 0.48, with
+context 0.53; English loses about one point either way).
+
+Windows under 30 s still cost a full encoder pass each, so this path needs about twice the
+CPU of one whole-file call (bench/voice_direct.py prints both).
 
 Example (in a worker thread):
     >>> transcriber = Transcriber("tiny.en", data_dir=Path("/var/lib/iafactory"))
@@ -32,7 +36,7 @@ from iafactory.voice.probe import UnsupportedAudioError
 
 SAMPLE_RATE = 16_000
 DEFAULT_MAX_CHUNK_SECONDS = 10.0
-RIGHT_CONTEXT_SECONDS = 10.0
+DEFAULT_CONTEXT_SECONDS = 5.0
 # A segment that starts in the chunk may run past its end by this much before it is left to
 # the next window instead: long overruns would stretch the gap between progress events.
 _OVERRUN_SECONDS = 2.0
@@ -92,6 +96,7 @@ class Transcriber:
         device: str = "cpu",
         compute_type: str = "int8",
         max_chunk_seconds: float = DEFAULT_MAX_CHUNK_SECONDS,
+        context_seconds: float = DEFAULT_CONTEXT_SECONDS,
     ) -> None:
         self.model_spec = model_spec
         self._data_dir = data_dir
@@ -99,6 +104,7 @@ class Transcriber:
         self._device = device
         self._compute_type = compute_type
         self._max_chunk_seconds = max_chunk_seconds
+        self._context_seconds = context_seconds
         self._model_path: str | None = None
 
     @property
@@ -133,6 +139,7 @@ class Transcriber:
         Raises UnsupportedAudioError, UnsupportedLanguageError or TranscriptionCancelled.
         """
         cancelled = should_cancel or (lambda: False)
+        _raise_if(cancelled)
         model = self.model
         if language is not None and language not in (supported := self.supported_languages()):
             raise UnsupportedLanguageError(language, self.model_spec, supported)
@@ -146,7 +153,7 @@ class Transcriber:
         while (chunk := _next_chunk(chunks, cursor)) is not None:
             _raise_if(cancelled)
             last = chunk is chunks[-1]
-            window = Chunk(max(chunk.start, cursor), min(duration, chunk.end + RIGHT_CONTEXT_SECONDS))
+            window = Chunk(max(chunk.start, cursor), min(duration, chunk.end + self._context_seconds))
             accepted = _keep_inside(_transcribe_window(model, audio, window, language), chunk, last=last)
             cursor = max(cursor + _MIN_REST_SECONDS, accepted[-1].end if accepted else chunk.end)
             for segment in accepted:

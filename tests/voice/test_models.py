@@ -1,6 +1,7 @@
 """Model resolution: the bundled models work offline; the base halves are joined once."""
 
 import importlib.util
+import shutil
 import threading
 from pathlib import Path
 
@@ -81,7 +82,7 @@ def test_a_cached_model_of_the_wrong_size_is_joined_again(tmp_path: Path) -> Non
 def test_a_join_that_writes_the_wrong_size_fails_and_leaves_nothing_behind(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(models.shutil, "copyfileobj", lambda source, target, length: None)
+    monkeypatch.setattr(shutil, "copyfileobj", lambda *_args: None)
 
     with pytest.raises(ModelNotAvailableError, match="expected"):
         ensure_base_model(tmp_path)

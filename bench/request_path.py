@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import secrets
 import statistics
 import tempfile
 import time
@@ -25,8 +23,14 @@ from pathlib import Path
 import httpx
 import psutil
 
-from iafactory.db import migrate
-from tests.conftest import GraphQLClient, register, run_sql, start_server, with_database
+from tests.conftest import (
+    GraphQLClient,
+    cluster_url,
+    lift_rate_limit,
+    register,
+    scratch_database,
+    start_server,
+)
 
 NESTED = """
 { projects(first: 10) { totalCount nodes { name createdBy { email }
@@ -85,6 +89,7 @@ def measure(name: str, database_url: str, data_dir: Path, args: argparse.Namespa
     try:
         client = GraphQLClient(server.graphql_url)
         account = register(client, name="bench")
+        lift_rate_limit(database_url, account.tenant_id)  # 2,000 requests is far over FREE's 120/min
         seed(client, account.access_token)
         asyncio.run(
             load(server.graphql_url, account.access_token, requests=200, concurrency=args.concurrency)
@@ -118,22 +123,11 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="iafactory-bench-"))
-    admin_url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
-    if not admin_url:
-        from iafactory.db.embedded import start_embedded
-
-        admin_url = start_embedded(work / "embedded").dsn
-    name = f"iafactory_bench_{secrets.token_hex(4)}"
-    run_sql(admin_url, f'CREATE DATABASE "{name}"')
-    database_url = with_database(admin_url, name)
-    try:
-        migrate.upgrade(database_url)
+    with scratch_database(cluster_url(work / "embedded"), prefix="iafactory_bench") as database_url:
         results = [
             measure("iafactory (no pool reset)", database_url, work / "a", args),
             measure("iafactory + asyncpg reset", database_url, work / "b", args, IAFACTORY_POOL_RESET="true"),
         ]
-    finally:
-        run_sql(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     base = results[0]
     print(f"{args.requests} nested requests, concurrency {args.concurrency}")
     print(f"{'variant':32} {'CPU ms/req':>10} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'CPU ratio':>9}")

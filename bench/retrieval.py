@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
-import secrets
 import statistics
 import tempfile
 import time
@@ -27,21 +25,19 @@ from pathlib import Path
 
 import asyncpg
 
-from iafactory.db import migrate
 from iafactory.db.queries import documents
-from tests.conftest import GraphQLClient, register, run_sql, start_server, with_database
+from tests.conftest import (
+    GraphQLClient,
+    cluster_url,
+    lift_rate_limit,
+    register,
+    run_sql,
+    scratch_database,
+    start_server,
+)
 from tests.knowledge import corpus
 
 SEARCH = "query($q: String!) { searchKnowledge(query: $q, first: 10) { score } }"
-
-
-def admin_url(scratch: Path) -> str:
-    configured = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
-    if configured:
-        return configured
-    from iafactory.db.embedded import start_embedded
-
-    return start_embedded(scratch / "embedded").dsn
 
 
 async def add_noise(database_url: str, tenant_id: str, count: int, seed: int) -> None:
@@ -84,20 +80,19 @@ def main() -> None:
     args = parser.parse_args()
 
     scratch = Path(tempfile.mkdtemp(prefix="bench-retrieval-"))
-    admin = admin_url(scratch)
-    name = f"iafactory_bench_{secrets.token_hex(4)}"
-    run_sql(admin, f'CREATE DATABASE "{name}"')
-    url = with_database(admin, name)
+    admin = cluster_url(scratch / "embedded")
+    with scratch_database(admin, prefix="iafactory_bench") as url:
+        measure(url, admin, scratch, args)
+
+
+def measure(url: str, admin: str, scratch: Path, args: argparse.Namespace) -> None:
     server = None
     try:
-        migrate.upgrade(url)
         server = start_server(url, scratch / "server")
         client = GraphQLClient(server.graphql_url)
         owner, other = register(client, name="bench"), register(client, name="neighbour")
-        run_sql(
-            url,
-            f"UPDATE tenants SET plan = 'ENTERPRISE' WHERE id IN ('{owner.tenant_id}', '{other.tenant_id}')",
-        )
+        for account in (owner, other):
+            lift_rate_limit(url, account.tenant_id)
         keys = corpus.load(client, owner.access_token)
 
         rows = []
@@ -121,7 +116,6 @@ def main() -> None:
     finally:
         if server is not None:
             server.stop()
-        run_sql(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ import argparse
 import asyncio
 import io
 import os
-import secrets
 import statistics
 import tempfile
 import time
@@ -33,12 +32,19 @@ from pathlib import Path
 import httpx
 
 from bench.voice_direct import measure_direct, measure_transcriber
-from iafactory.db import migrate
 from iafactory.settings import Settings
 from iafactory.voice.transcriber import Transcriber
 from iafactory.voice.worker import _lower_priority
-from tests.conftest import GraphQLClient, Server, register, run_sql, start_server, with_database
-from tests.voice_api.helpers import Subscriber, events, lift_rate_limit, upload, uploaded_id
+from tests.conftest import (
+    GraphQLClient,
+    Server,
+    cluster_url,
+    lift_rate_limit,
+    register,
+    scratch_database,
+    start_server,
+)
+from tests.voice_api.helpers import Subscriber, events, upload, uploaded_id
 
 ME = "{ me { user { id } tenant { id } } }"
 
@@ -148,19 +154,10 @@ def main() -> None:
     transcriber = Transcriber(args.model, data_dir=data_dir, cpu_threads=args.threads)
     model = baseline.submit(lambda: transcriber.model).result()
 
-    admin_url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
-    if not admin_url:
-        from iafactory.db.embedded import start_embedded
-
-        admin_url = start_embedded(work / "embedded").dsn
-    name = f"iafactory_bench_{secrets.token_hex(4)}"
-    run_sql(admin_url, f'CREATE DATABASE "{name}"')
-    database_url = with_database(admin_url, name)
     direct: list[float] = []
     chunked: list[float] = []
     walls: list[float] = []
-    try:
-        migrate.upgrade(database_url)
+    with scratch_database(cluster_url(work / "embedded"), prefix="iafactory_bench") as database_url:
         server = start_server(
             database_url,
             data_dir,
@@ -192,8 +189,6 @@ def main() -> None:
             )
         finally:
             server.stop()
-    finally:
-        run_sql(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     audio = measure_duration(args.file)
     print(

@@ -17,6 +17,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
+import psycopg
 import pytest
 
 from iafactory.db import migrate
@@ -50,26 +52,40 @@ def run_sql(url: str, *statements: str) -> None:
     asyncio.run(run())
 
 
-@pytest.fixture(scope="session")
-def admin_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A superuser URL to the cluster the tests use."""
+def cluster_url(work: Path) -> str:
+    """A superuser URL: TEST_DATABASE_URL, else DATABASE_URL, else an embedded server in `work`."""
     configured = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
     if configured:
         return configured
     from iafactory.db.embedded import start_embedded
 
-    return start_embedded(tmp_path_factory.mktemp("embedded")).dsn
+    return start_embedded(work).dsn
+
+
+@contextmanager
+def scratch_database(admin_url: str, *, prefix: str = "iafactory_test") -> Iterator[str]:
+    """A fresh database of the cluster, migrated to head, dropped on exit (tests, benchmarks)."""
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    run_sql(admin_url, f'CREATE DATABASE "{name}"')
+    try:
+        url = with_database(admin_url, name)
+        migrate.upgrade(url)
+        yield url
+    finally:
+        run_sql(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def admin_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A superuser URL to the cluster the tests use."""
+    return cluster_url(tmp_path_factory.mktemp("embedded"))
 
 
 @pytest.fixture(scope="session")
 def database_url(admin_url: str) -> Iterator[str]:
     """A fresh, migrated database for this run (dropped afterwards)."""
-    name = f"iafactory_test_{secrets.token_hex(4)}"
-    run_sql(admin_url, f'CREATE DATABASE "{name}"')
-    url = with_database(admin_url, name)
-    migrate.upgrade(url)
-    yield url
-    run_sql(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database(admin_url) as url:
+        yield url
 
 
 def free_port() -> int:
@@ -219,8 +235,14 @@ def register(client: GraphQLClient, *, name: str = "tenant") -> Account:
     email = f"{name}-{suffix}@example.test"
     data = client.data(
         REGISTER,
-        {"input": {"email": email, "password": PASSWORD, "tenantName": f"{name} {suffix}",
-                   "tenantSlug": f"{name}-{suffix}"}},
+        {
+            "input": {
+                "email": email,
+                "password": PASSWORD,
+                "tenantName": f"{name} {suffix}",
+                "tenantSlug": f"{name}-{suffix}",
+            }
+        },
     )["register"]
     return Account(
         email=email,
@@ -231,6 +253,14 @@ def register(client: GraphQLClient, *, name: str = "tenant") -> Account:
         access_token=data["accessToken"],
         refresh_token=data["refreshToken"],
     )
+
+
+def lift_rate_limit(database_url: str, tenant_id: str) -> None:
+    """ENTERPRISE plan for a tenant that must send many requests quickly (a load, not a test of
+    limits). Do it before the tenant's first authenticated request: servers cache plans."""
+    # psycopg (synchronous): callable from async tests, where asyncio.run is not.
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        connection.execute("UPDATE tenants SET plan = 'ENTERPRISE' WHERE id = %s", (tenant_id,))
 
 
 @pytest.fixture

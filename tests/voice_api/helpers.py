@@ -195,9 +195,3 @@ def job_rows(database_url: str, tenant_id: str) -> tuple[int, int]:
     )
     audio = superuser_value(database_url, "SELECT count(*) FROM audio_files WHERE tenant_id = %s", tenant_id)
     return int(jobs), int(audio)
-
-
-def lift_rate_limit(database_url: str, tenant_id: str) -> None:
-    """ENTERPRISE plan for a tenant that must send many requests quickly (a load, not a test of limits)."""
-    with psycopg.connect(database_url, autocommit=True) as connection:
-        connection.execute("UPDATE tenants SET plan = 'ENTERPRISE' WHERE id = %s", (tenant_id,))

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import Account, GraphQLClient, Server, error_codes, register
+from tests.conftest import Account, GraphQLClient, Server, error_codes, lift_rate_limit, register
 from tests.helpers import claims_of, sign
 from tests.voice_api.helpers import (
     AUDIO,
@@ -23,7 +23,6 @@ from tests.voice_api.helpers import (
     Subscriber,
     error_codes_of,
     events,
-    lift_rate_limit,
     upload,
     uploaded_id,
     word_recall,

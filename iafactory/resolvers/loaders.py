@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -24,6 +24,7 @@ from iafactory.db.scope import Database
 from iafactory.resolvers.pagination import check_first, decode_position, paginate
 
 if TYPE_CHECKING:
+    from iafactory.schema.types.common import PageInfo
     from iafactory.schema.types.identity import User
     from iafactory.schema.types.knowledge import Document, DocumentPage
     from iafactory.schema.types.projects import Project
@@ -132,15 +133,15 @@ class Loaders:
         """Project.documents: batched with every other project's page of this operation."""
         from iafactory.schema.types.knowledge import Document, DocumentPage
 
-        first = check_first(first, maximum=max_first)
-        decode_position(after)  # a bad cursor fails this field alone, not the whole batch
-        page: tuple[list[asyncpg.Record], int] = await self._project_documents.load(
-            (project_id, first, after)
+        nodes, page_info, total = await _child_page(
+            self._project_documents,
+            self.documents,
+            project_id,
+            first,
+            after,
+            max_first,
+            Document.from_record,
         )
-        rows, total = page
-        nodes, page_info = paginate(rows, first, Document.from_record)
-        for node in nodes:
-            self.documents.prime(node.uuid, node)
 
         async def count() -> int:
             return total
@@ -181,16 +182,42 @@ class Loaders:
         """Project.transcriptions: batched with every other project's page of this operation."""
         from iafactory.schema.types.voice import Transcription, TranscriptionPage
 
-        first = check_first(first, maximum=max_first)
-        decode_position(after)  # a bad cursor fails this field alone, not the whole batch
-        page: tuple[list[asyncpg.Record], int] = await self._project_transcriptions.load(
-            (project_id, first, after)
+        nodes, page_info, total = await _child_page(
+            self._project_transcriptions,
+            self.transcriptions,
+            project_id,
+            first,
+            after,
+            max_first,
+            Transcription.from_record,
         )
-        rows, total = page
-        nodes, page_info = paginate(rows, first, Transcription.from_record)
-        for node in nodes:
-            self.transcriptions.prime(node.uuid, node)
         return TranscriptionPage(nodes=nodes, page_info=page_info, total_count=total)
+
+
+class _Node(Protocol):
+    uuid: UUID
+
+
+N = TypeVar("N", bound=_Node)
+
+
+async def _child_page(
+    pages: DataLoader[ChildPageKey, PageRows],
+    by_id: DataLoader[UUID, N | None],
+    parent_id: UUID,
+    first: int | None,
+    after: str | None,
+    max_first: int,
+    build: Callable[[asyncpg.Record], N],
+) -> tuple[list[N], PageInfo, int]:
+    """One parent's page from a batched child_pages loader; its nodes also answer by id."""
+    size = check_first(first, maximum=max_first)
+    decode_position(after)  # a bad cursor fails this field alone, not the whole batch
+    rows, total = await pages.load((parent_id, size, after))
+    nodes, page_info = paginate(rows, size, build)
+    for node in nodes:
+        by_id.prime(node.uuid, node)
+    return nodes, page_info, total
 
 
 async def _none() -> None:

@@ -268,16 +268,24 @@ class ShortTransactions(_StatementRunner):
 
 @asynccontextmanager
 async def autonomous_transaction(
-    pool: asyncpg.Pool, *, request_id: str, statement_timeout_ms: int = 5000
+    pool: asyncpg.Pool,
+    *,
+    request_id: str,
+    statement_timeout_ms: int = 5000,
+    tenant_id: UUID | None = None,
 ) -> AsyncIterator[TenantScope]:
-    """A separate anonymous transaction that commits even if the operation fails.
+    """A transaction of its own, outside any GraphQL operation, as the app role with no user;
+    committed when the block succeeds, rolled back otherwise.
 
-    For writes that must survive the error the caller is about to raise, such as revoking
-    a refresh-token family on reuse.
+    For writes that must survive the error the caller is about to raise (revoking a
+    refresh-token family on reuse), and for the transcription workers, which have no user
+    and bind the transaction to the job's tenant (`tenant_id`): RLS applies as for a request.
     """
     scope = TenantScope(pool, None, request_id=request_id, statement_timeout_ms=statement_timeout_ms)
     ok = False
     try:
+        if tenant_id is not None:
+            await scope.execute("SELECT set_config('app.tenant_id', $1, true)", str(tenant_id))
         yield scope
         ok = True
     finally:

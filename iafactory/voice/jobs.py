@@ -26,7 +26,7 @@ import asyncpg
 
 from iafactory.db.queries import documents
 from iafactory.db.queries.transcriptions import COLUMNS
-from iafactory.db.scope import Database, TenantScope
+from iafactory.db.scope import Database, autonomous_transaction
 
 WORKER_STATEMENT_TIMEOUT_MS = 30_000
 TERMINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
@@ -113,37 +113,26 @@ async def cancel(db: Database, *, tenant_id: UUID, job_id: UUID) -> tuple[asyncp
 async def tenant_transaction(
     pool: asyncpg.Pool, tenant_id: UUID, *, request_id: str
 ) -> AsyncIterator[Database]:
-    """One transaction as the app role, bound to `tenant_id` (RLS applies as for a request).
-
-    There is no user behind a worker: the scope opens anonymously, then takes the tenant.
-    Commits when the block succeeds, rolls back otherwise.
-    """
-    scope = TenantScope(pool, None, request_id=request_id, statement_timeout_ms=WORKER_STATEMENT_TIMEOUT_MS)
-    ok = False
-    try:
-        await scope.execute("SELECT set_config('app.tenant_id', $1, true)", str(tenant_id))
+    """One transaction as the app role, bound to `tenant_id` (RLS applies as for a request)."""
+    async with autonomous_transaction(
+        pool, request_id=request_id, statement_timeout_ms=WORKER_STATEMENT_TIMEOUT_MS, tenant_id=tenant_id
+    ) as scope:
         yield scope
-        ok = True
-    finally:
-        await scope.close(commit=ok)
 
 
 async def claim(
     pool: asyncpg.Pool, *, worker_id: str, lease_seconds: float, max_attempts: int
 ) -> ClaimedJob | None:
     """Take the next job (re-queueing or failing expired leases first), or None."""
-    scope = TenantScope(pool, None, request_id="claim", statement_timeout_ms=WORKER_STATEMENT_TIMEOUT_MS)
-    ok = False
-    try:
+    async with autonomous_transaction(
+        pool, request_id="claim", statement_timeout_ms=WORKER_STATEMENT_TIMEOUT_MS
+    ) as scope:
         row = await scope.fetchrow(
             "SELECT tenant_id, id, attempts FROM app.claim_transcription($1, $2, $3)",
             worker_id,
             lease_seconds,
             max_attempts,
         )
-        ok = True
-    finally:
-        await scope.close(commit=ok)
     return None if row is None else ClaimedJob(row["tenant_id"], row["id"], row["attempts"])
 
 

@@ -1,5 +1,5 @@
-"""create_app(settings) -> Starlette. The lifespan owns the pool, the process's one LISTEN
-connection, the in-process transcription workers and the usage-record flusher."""
+"""create_app(settings) -> Starlette: the routes, the ASGI middleware in order, and the
+lifespan that builds the process's Services (iafactory/services.py)."""
 
 from __future__ import annotations
 
@@ -15,21 +15,15 @@ from starlette.routing import Route, WebSocketRoute
 from iafactory import __version__
 from iafactory.auth.tokens import TokenService
 from iafactory.db import migrate
-from iafactory.db.pool import create_pool
 from iafactory.governance import exports
 from iafactory.governance import metrics as governance_metrics
-from iafactory.governance.middleware import RateLimitMiddleware
-from iafactory.governance.runtime import governance_of
-from iafactory.governance.telemetry import OperationTelemetry
 from iafactory.logging import configure_logging
 from iafactory.middleware import AuthenticationMiddleware, RequestIdMiddleware, UploadGuardMiddleware
-from iafactory.resolvers.context import Services
-from iafactory.resolvers.system import database_ok, voice_ok
+from iafactory.resolvers.system import database_ok
 from iafactory.schema.build import build_schema
 from iafactory.schema.view import GraphQLView
+from iafactory.services import Services, running_services
 from iafactory.settings import Settings
-from iafactory.voice.models import model_available
-from iafactory.voice.worker import VoiceRuntime
 
 
 def create_app(settings: Settings, *, database_url: str | None = None) -> Starlette:
@@ -44,44 +38,30 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Starle
         audience=settings.jwt_audience,
         ttl=settings.access_token_ttl,
     )
-    services = Services(settings, tokens)
-    services.extras["voice_available"] = lambda: model_available(settings.whisper_model, settings.data_dir)
+    metrics = governance_metrics.Metrics(settings)
+    governance_metrics.activate(metrics)
+    export_links = exports.ExportLinks(settings)
     head = migrate.head_revision()
-    governance = governance_of(services)
-    governance_metrics.activate(governance.metrics)
-    schema = build_schema(settings)
-    # Outermost extension: times each operation and sees its errors with their codes.
-    schema.extensions = (lambda: OperationTelemetry(governance.metrics), *schema.extensions)
-    graphql = GraphQLView(schema, services)
+    graphql = GraphQLView(build_schema(settings, metrics), settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        services.pool = await create_pool(
-            dsn,
-            min_size=settings.pool_min_size,
-            max_size=settings.pool_max_size,
-            statement_cache_size=settings.statement_cache_size,
-            reset=settings.pool_reset,
-        )
-        # One LISTEN connection for the process, and the in-process transcription workers.
-        voice = await VoiceRuntime.start(
-            settings, dsn=dsn, pool=services.pool, concurrency=settings.transcribe_workers
-        )
-        services.extras["pubsub"] = voice.pubsub
-        governance.start()  # flushes API-call counts to the monthly usage records
-        try:
+        async with running_services(
+            settings, tokens=tokens, metrics=metrics, export_links=export_links, dsn=dsn
+        ) as services:
+            app.state.services = services
             yield
-        finally:
-            await governance.stop()
-            await voice.stop()  # running jobs finish or go back to the queue (SIGTERM)
-            await services.pool.close()
-            services.pool = None
+
+    def services_of(request: Request) -> Services:
+        services: Services = request.app.state.services
+        return services
 
     async def health(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok", "version": __version__})
 
-    async def ready(_: Request) -> JSONResponse:
-        database = await database_ok(services)
+    async def ready(request: Request) -> JSONResponse:
+        services = services_of(request)
+        database = await database_ok(services.pool)
         at_head = False
         if database:
             async with services.pool.acquire() as connection:
@@ -93,7 +73,7 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Starle
                 "status": "ok" if ok else "unavailable",
                 "database": database,
                 "migrations": at_head,
-                "voice": voice_ok(services),
+                "voice": services.voice_available(),
             },
             status_code=200 if ok else 503,
         )
@@ -107,20 +87,18 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Starle
             Route(
                 "/metrics",
                 governance_metrics.metrics_endpoint(
-                    governance.metrics, governance_metrics.MetricsAccess(settings), lambda: services.pool
+                    metrics, governance_metrics.MetricsAccess(settings), lambda: app.state.services.pool
                 ),
             ),
-            Route(exports.PATH, exports.download_endpoint(governance.export_links, lambda: services.pool)),
+            Route(exports.PATH, exports.download_endpoint(export_links, lambda: app.state.services.pool)),
         ],
         middleware=[
             Middleware(RequestIdMiddleware),
             Middleware(UploadGuardMiddleware, max_upload_bytes=settings.max_upload_bytes),
-            Middleware(AuthenticationMiddleware, tokens=lambda: tokens),
-            Middleware(RateLimitMiddleware, governance=lambda: governance, tokens=lambda: tokens),
+            Middleware(AuthenticationMiddleware, tokens=tokens),
         ],
         lifespan=lifespan,
     )
-    app.state.services = services
     return app
 
 

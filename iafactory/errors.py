@@ -26,12 +26,22 @@ class ErrorCode(StrEnum):
     INTERNAL = "INTERNAL"
 
 
+# The one status map, for answers given outside GraphQL's own result (a refused upload, a
+# rate-limited operation, an export download, a REST route).
 HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.UNAUTHENTICATED: 401,
+    ErrorCode.TENANT_REQUIRED: 403,
+    ErrorCode.TENANT_SUSPENDED: 403,
     ErrorCode.FORBIDDEN: 403,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.BAD_USER_INPUT: 400,
+    ErrorCode.CONFLICT: 409,
     ErrorCode.RATE_LIMITED: 429,
+    ErrorCode.QUOTA_EXCEEDED: 403,
     ErrorCode.PAYLOAD_TOO_LARGE: 413,
     ErrorCode.UNSUPPORTED_MEDIA_TYPE: 415,
+    ErrorCode.QUERY_TOO_COMPLEX: 400,
+    ErrorCode.INTERNAL: 500,
 }
 
 
@@ -45,6 +55,24 @@ class AppError(Exception):
         self.message = message or self.default_message
         self.extensions = extensions
         super().__init__(self.message)
+
+    def status(self) -> int:
+        return HTTP_STATUS[self.code]
+
+    def entry(self, request_id: str | None) -> dict[str, Any]:
+        """The error as a GraphQL response lists it."""
+        return {
+            "message": self.message,
+            "extensions": {"code": self.code.value, **self.extensions, "requestId": request_id},
+        }
+
+    def body(self, request_id: str | None) -> dict[str, Any]:
+        """A whole GraphQL-shaped answer for a request refused before execution."""
+        return {"data": None, "errors": [self.entry(request_id)]}
+
+    def headers(self) -> dict[str, str]:
+        retry_after = self.extensions.get("retryAfter")
+        return {"Retry-After": str(retry_after)} if retry_after is not None else {}
 
 
 class Unauthenticated(AppError):

@@ -1,4 +1,6 @@
-"""Pure ASGI middleware, outermost first: request id → upload guard → authentication.
+"""The request's first steps, pure ASGI, outermost first: request id → upload guard →
+bearer token. No database work here: the token is checked against the database, and the
+tenant's request budget spent, when the operation's transaction opens (schema/operation.py).
 
 Pure ASGI (not BaseHTTPMiddleware) so that WebSockets pass through and a body is never
 buffered here: the upload guard counts bytes as they stream in.
@@ -9,14 +11,12 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Callable
-from typing import Any
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from iafactory.auth.tokens import TokenService
-from iafactory.errors import HTTP_STATUS, AppError, ErrorCode, Forbidden, PayloadTooLarge
+from iafactory.auth.tokens import TokenService, bearer_token
+from iafactory.errors import AppError, Forbidden, PayloadTooLarge
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 PREFLIGHT_HEADERS = (b"apollo-require-preflight", b"x-apollo-operation-name", b"graphql-preflight")
@@ -29,33 +29,12 @@ def header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-async def send_error(scope: Scope, send: Send, error: AppError, *, status: int | None = None) -> None:
+async def send_error(scope: Scope, send: Send, error: AppError) -> None:
     """A GraphQL-shaped error response, for failures answered before GraphQL runs."""
-    body = json.dumps(
-        {
-            "data": None,
-            "errors": [
-                {
-                    "message": error.message,
-                    "extensions": {
-                        "code": error.code.value,
-                        **error.extensions,
-                        "requestId": scope.get("request_id"),
-                    },
-                }
-            ],
-        }
-    ).encode()
+    body = json.dumps(error.body(scope.get("request_id"))).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    if "retryAfter" in error.extensions:
-        headers.append((b"retry-after", str(error.extensions["retryAfter"]).encode()))
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status or HTTP_STATUS.get(error.code, 400),
-            "headers": headers,
-        }
-    )
+    headers += [(name.lower().encode(), value.encode()) for name, value in error.headers().items()]
+    await send({"type": "http.response.start", "status": error.status(), "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -154,30 +133,23 @@ class AuthenticationMiddleware:
     that fields needing no caller (login, health) still answer.
     """
 
-    def __init__(self, app: ASGIApp, *, tokens: Callable[[], TokenService]) -> None:
+    def __init__(self, app: ASGIApp, *, tokens: TokenService) -> None:
         self.app = app
         self.tokens = tokens
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            authorization = header(scope, b"authorization")
-            if authorization:
-                scheme, _, token = authorization.partition(" ")
-                try:
-                    if scheme.lower() != "bearer" or not token.strip():
-                        raise AppError("Invalid or expired token.")
-                    principal = self.tokens().verify(token.strip())
-                except AppError as error:
-                    error.code = ErrorCode.UNAUTHENTICATED
-                    scope["auth_error"] = error
-                else:
-                    scope["principal"] = principal
-                    structlog.contextvars.bind_contextvars(
-                        tenant_id=str(principal.tenant_id) if principal.tenant_id else None,
-                        user_id=str(principal.user_id),
-                    )
+            try:
+                token = bearer_token(header(scope, b"authorization"))
+                principal = self.tokens.verify(token) if token is not None else None
+            except AppError as error:
+                scope["auth_error"] = error
+            else:
+                scope["principal"] = principal
+            # Every log line of the request names them, None included (anonymous requests).
+            principal = scope.get("principal")
+            structlog.contextvars.bind_contextvars(
+                tenant_id=str(principal.tenant_id) if principal and principal.tenant_id else None,
+                user_id=str(principal.user_id) if principal else None,
+            )
         await self.app(scope, receive, send)
-
-
-def scope_value(scope: Scope, key: str) -> Any:
-    return scope.get(key)

@@ -106,6 +106,21 @@ def _principal_from_claims(claims: dict[str, Any]) -> Principal:
     )
 
 
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` value (HTTP header or the WebSocket's
+    connection_init payload); None when absent; UNAUTHENTICATED when malformed.
+
+    >>> bearer_token("Bearer abc.def.ghi")
+    'abc.def.ghi'
+    """
+    if authorization is None:
+        return None
+    scheme, _, token = str(authorization).partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated(_INVALID)
+    return token.strip()
+
+
 def new_refresh_token() -> str:
     return secrets.token_urlsafe(32)
 

@@ -1,7 +1,8 @@
 """Operator actions from the shell (`iafactory superadmin|tenant ...`, the demo seed).
 
-These run as the login role of DATABASE_URL, the operator's own identity, not through the
-request path: they are administration of the whole database, not a tenant's session.
+These run on a connection of the login role of DATABASE_URL, the operator's own identity,
+as the owner role: they administer the whole database, not a tenant's session. A tenant is
+created by the same statements as a super-admin's `createTenant` (db/queries/tenants.py).
 """
 
 from __future__ import annotations
@@ -12,6 +13,12 @@ from uuid import UUID
 import asyncpg
 
 from iafactory.auth import passwords
+from iafactory.db.queries import governance as governance_queries
+from iafactory.db.queries import tenants as tenant_queries
+from iafactory.db.scope import DbRole, transaction
+from iafactory.errors import AppError
+
+CLI = "cli"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,22 +39,20 @@ class AdminError(Exception):
 async def upsert_superadmin(connection: asyncpg.Connection, *, email: str, password: str) -> UUID:
     email = email.strip().lower()
     passwords.check_policy(password, email=email)
-    user_id: UUID = await connection.fetchval(
-        "INSERT INTO users (email, password_hash, is_superadmin) VALUES ($1, $2, true)"
-        " ON CONFLICT (email) DO UPDATE SET is_superadmin = true, password_hash = EXCLUDED.password_hash"
-        " RETURNING id",
-        email,
-        passwords.hash_password(password),
-    )
+    async with transaction(connection, role=DbRole.OWNER, request_id=CLI) as db:
+        user_id: UUID = await db.fetchval(
+            "INSERT INTO users (email, password_hash, is_superadmin) VALUES ($1, $2, true)"
+            " ON CONFLICT (email) DO UPDATE SET is_superadmin = true, password_hash = EXCLUDED.password_hash"
+            " RETURNING id",
+            email,
+            passwords.hash_password(password),
+        )
     return user_id
 
 
 async def list_tenants(connection: asyncpg.Connection) -> list[TenantSummary]:
-    rows = await connection.fetch(
-        "SELECT t.id, t.name, t.slug, t.region, t.plan, t.status,"
-        " (SELECT count(*) FROM tenant_memberships m WHERE m.tenant_id = t.id) AS members"
-        " FROM tenants t ORDER BY t.created_at, t.slug"
-    )
+    async with transaction(connection, role=DbRole.OWNER, request_id=CLI) as db:
+        rows = await tenant_queries.summaries(db)
     return [TenantSummary(**dict(row)) for row in rows]
 
 
@@ -60,75 +65,39 @@ async def create_tenant(
     plan: str = "FREE",
     owner_email: str | None = None,
 ) -> UUID:
-    async with connection.transaction():
-        try:
-            tenant_id: UUID = await connection.fetchval(
-                "INSERT INTO tenants (name, slug, region, plan) VALUES ($1, $2, $3, $4) RETURNING id",
-                name,
-                slug,
-                region,
-                plan,
+    try:
+        async with transaction(connection, role=DbRole.OWNER, request_id=CLI) as db:
+            row = await tenant_queries.create_with_owner(
+                db, name=name, slug=slug, region=region, plan=plan, owner_email=owner_email
             )
-        except asyncpg.UniqueViolationError as error:
-            raise AdminError(f"the slug {slug!r} is taken") from error
-        except asyncpg.CheckViolationError as error:
-            raise AdminError(f"invalid tenant: {error.constraint_name}") from error
-        if owner_email is not None:
-            owner = await connection.fetchval(
-                "SELECT id FROM users WHERE email = lower(btrim($1))", owner_email
-            )
-            if owner is None:
-                raise AdminError(f"no user with email {owner_email!r}")
-            await connection.execute(
-                "INSERT INTO tenant_memberships (tenant_id, user_id, role) VALUES ($1, $2, 'OWNER')",
-                tenant_id,
-                owner,
-            )
-        await connection.execute(
-            "INSERT INTO audit_log (tenant_id, action, target_type, target_id, request_id)"
-            " VALUES ($1, 'cli.create_tenant', 'Tenant', $2, 'cli')",
-            tenant_id,
-            str(tenant_id),  # $1 again as ::text would be "inconsistent types deduced for $1"
-        )
+            await governance_queries.operator_audit(db, tenant_id=row["id"], action="cli.create_tenant")
+    except AppError as error:
+        raise AdminError(error.message) from error
+    tenant_id: UUID = row["id"]
     return tenant_id
 
 
 async def set_tenant_status(connection: asyncpg.Connection, *, slug: str, status: str) -> None:
-    async with connection.transaction():
-        tenant_id = await connection.fetchval(
-            "UPDATE tenants SET status = $2 WHERE slug = $1 RETURNING id", slug, status
-        )
+    async with transaction(connection, role=DbRole.OWNER, request_id=CLI) as db:
+        tenant_id = await governance_queries.tenant_id_by_slug(db, slug=slug)
         if tenant_id is None:
             raise AdminError(f"no tenant with slug {slug!r}")
-        await connection.execute(
-            "INSERT INTO audit_log (tenant_id, action, target_type, target_id, request_id)"
-            " VALUES ($1, $2, 'Tenant', $3, 'cli')",
-            tenant_id,
-            f"cli.{status.lower()}",
-            str(tenant_id),
-        )
+        await tenant_queries.update(db, tenant_id=tenant_id, name=None, plan=None, status=status)
+        await governance_queries.operator_audit(db, tenant_id=tenant_id, action=f"cli.{status.lower()}")
 
 
-async def seed_demo(
-    connection: asyncpg.Connection, *, email: str, password: str
-) -> bool:
+async def seed_demo(connection: asyncpg.Connection, *, email: str, password: str) -> bool:
     """The demo tenant and its OWNER, on an empty database. False when tenants exist."""
-    async with connection.transaction():
-        if await connection.fetchval("SELECT EXISTS (SELECT FROM tenants)"):
+    async with transaction(connection, role=DbRole.OWNER, request_id=CLI) as db:
+        if await db.fetchval("SELECT EXISTS (SELECT FROM tenants)"):
             return False
-        user_id = await connection.fetchval(
+        await db.execute(
             "INSERT INTO users (email, password_hash, full_name) VALUES ($1, $2, 'Demo Admin')"
-            " ON CONFLICT (email) DO UPDATE SET password_hash = EXCLUDED.password_hash RETURNING id",
+            " ON CONFLICT (email) DO UPDATE SET password_hash = EXCLUDED.password_hash",
             email,
             passwords.hash_password(password),
         )
-        tenant_id = await connection.fetchval(
-            "INSERT INTO tenants (name, slug, region, plan)"
-            " VALUES ('IAFactory Demo', 'iafactory-demo', 'DZ', 'PRO') RETURNING id"
-        )
-        await connection.execute(
-            "INSERT INTO tenant_memberships (tenant_id, user_id, role) VALUES ($1, $2, 'OWNER')",
-            tenant_id,
-            user_id,
+        await tenant_queries.create_with_owner(
+            db, name="IAFactory Demo", slug="iafactory-demo", region="DZ", plan="PRO", owner_email=email
         )
     return True

@@ -1,11 +1,14 @@
-"""The tenant-bound transaction that one GraphQL operation runs in.
+"""The one way into PostgreSQL: every transaction (request, worker, governance, CLI) opens here.
 
-Opening it is ONE round trip (simple protocol): BEGIN, switch to the app role, set the tenant,
-user and request ids as transaction-local settings, and check in the database that the token
-still matches (user exists, tenant exists and is ACTIVE, same role, same super-admin flag).
-Every statement after it runs as `iafactory_app`, under row-level security, even when the
-pool's login role is a superuser. Settings are `set_config(..., true)`: they end with the
-transaction, so nothing can leak to the next borrower of the connection.
+Opening is ONE round trip (simple protocol): BEGIN, switch to an explicit role, set the
+tenant, user and request ids as transaction-local settings and, for a request, check in the
+database that the token still matches (user exists, tenant exists and is ACTIVE, same role,
+same super-admin flag). Settings are `set_config(..., true)`: they end with the transaction,
+so nothing can leak to the next borrower of the connection. This module is the only place a
+role is switched (a test greps the package for it).
+
+>>> async with transaction(pool, role=DbRole.APP, tenant_id=tenant, request_id="worker-1") as db:
+...     await db.fetch("SELECT id FROM projects WHERE tenant_id = $1", tenant)
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -21,8 +26,25 @@ import asyncpg
 from iafactory.auth.principal import Principal
 from iafactory.errors import from_sqlstate
 
-APP_ROLE = "iafactory_app"
-SUPERADMIN_ROLE = "iafactory_superadmin"
+DEFAULT_STATEMENT_TIMEOUT_MS = 5000
+
+
+class DbRole(StrEnum):
+    """The database roles (migrations/CONVENTIONS.md)."""
+
+    APP = "iafactory_app"  # every request and worker: under row-level security
+    SUPERADMIN = "iafactory_superadmin"  # BYPASSRLS: only inside TenantScope.elevated()
+    OWNER = "iafactory_owner"  # operator commands from the shell (export, import, erase)
+
+
+class Isolation(StrEnum):
+    READ_COMMITTED = "READ COMMITTED"
+    # One snapshot: a page's nodes and its totalCount agree, an export is consistent.
+    REPEATABLE_READ = "REPEATABLE READ"
+
+
+class ScopeClosed(RuntimeError):
+    """A statement after the operation's transaction ended: it must never open another."""
 
 
 def translate(error: asyncpg.PostgresError) -> Exception:
@@ -31,45 +53,100 @@ def translate(error: asyncpg.PostgresError) -> Exception:
     return app_error if app_error is not None else error
 
 
-def opening_sql(
-    principal: Principal | None, *, request_id: str, statement_timeout_ms: int, snapshot: bool = False
-) -> str:
-    # Values are interpolated because the simple protocol takes no parameters; each one is
-    # a UUID, an enum member, a bool, an int or a request id already restricted to
-    # [A-Za-z0-9._-] (app.py), so nothing here can carry a quote.
-    settings = [
-        f"set_config('role', '{APP_ROLE}', true)",
-        f"set_config('statement_timeout', '{int(statement_timeout_ms)}', true)",
-        f"set_config('app.request_id', '{_safe(request_id)}', true)",
-    ]
-    check = ""
-    if principal is not None:
-        tenant = _uuid(principal.tenant_id)
-        settings.append(f"set_config('app.user_id', '{_uuid(principal.user_id)}', true)")
-        settings.append(f"set_config('app.tenant_id', '{tenant}', true)")
-        role = f"'{principal.role.value}'" if principal.role else "NULL"
-        tenant_arg = f"'{tenant}'::uuid" if principal.tenant_id else "NULL"
-        check = (
-            f"; SELECT app.assert_principal({tenant_arg}, '{_uuid(principal.user_id)}'::uuid,"
-            f" {role}, {'true' if principal.superadmin else 'false'})"
+@dataclass(frozen=True, slots=True)
+class Opening:
+    """What a transaction is bound to when it opens."""
+
+    role: DbRole
+    request_id: str
+    tenant_id: UUID | None = None
+    user_id: UUID | None = None
+    # A request's caller: the opening also checks that the database still agrees with it.
+    principal: Principal | None = None
+    isolation: Isolation = Isolation.READ_COMMITTED
+    statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS
+
+    def sql(self) -> str:
+        # Values are interpolated because the simple protocol takes no parameters; each is a
+        # role constant, a UUID, an enum member, a bool, an int or a request id restricted
+        # to [A-Za-z0-9._-] here, so nothing can carry a quote.
+        settings = [
+            f"set_config('role', '{DbRole(self.role).value}', true)",
+            f"set_config('statement_timeout', '{int(self.statement_timeout_ms)}', true)",
+            f"set_config('app.request_id', '{_safe(self.request_id)}', true)",
+        ]
+        if self.user_id is not None:
+            settings.append(f"set_config('app.user_id', '{_uuid(self.user_id)}', true)")
+        if self.tenant_id is not None:
+            settings.append(f"set_config('app.tenant_id', '{_uuid(self.tenant_id)}', true)")
+        check = ""
+        if self.principal is not None:
+            principal = self.principal
+            role = f"'{principal.role.value}'" if principal.role else "NULL"
+            tenant = f"'{_uuid(principal.tenant_id)}'::uuid" if principal.tenant_id else "NULL"
+            check = (
+                f"; SELECT app.assert_principal({tenant}, '{_uuid(principal.user_id)}'::uuid,"
+                f" {role}, {'true' if principal.superadmin else 'false'})"
+            )
+        begin = f"BEGIN ISOLATION LEVEL {Isolation(self.isolation).value}"
+        return f"{begin}; SELECT " + ", ".join(settings) + check
+
+    @classmethod
+    def for_principal(
+        cls,
+        principal: Principal | None,
+        *,
+        request_id: str,
+        statement_timeout_ms: int,
+        isolation: Isolation = Isolation.READ_COMMITTED,
+    ) -> Opening:
+        """A request's opening: the app role, bound to the caller (or to nobody)."""
+        return cls(
+            role=DbRole.APP,
+            request_id=request_id,
+            tenant_id=principal.tenant_id if principal else None,
+            user_id=principal.user_id if principal else None,
+            principal=principal,
+            isolation=isolation,
+            statement_timeout_ms=statement_timeout_ms,
         )
-    # A query reads one snapshot (REPEATABLE READ): under READ COMMITTED each statement sees
-    # new commits, so a page's nodes and its totalCount could disagree. Writes stay READ
-    # COMMITTED: they lock and re-check rows instead of failing with serialization errors.
-    begin = "BEGIN ISOLATION LEVEL REPEATABLE READ" if snapshot else "BEGIN"
-    return f"{begin}; SELECT " + ", ".join(settings) + check
 
 
-def _uuid(value: UUID | None) -> str:
-    return "" if value is None else str(UUID(str(value)))
+def _uuid(value: UUID) -> str:
+    return str(UUID(str(value)))
 
 
 def _safe(request_id: str) -> str:
     return "".join(ch for ch in request_id if ch.isalnum() or ch in "._-")[:128]
 
 
+async def _begin(connection: asyncpg.Connection, opening: Opening) -> None:
+    """Runs the opening; on failure the half-open transaction is rolled back here, so the
+    connection goes back to its pool clean."""
+    try:
+        await connection.execute(opening.sql())
+    except BaseException as error:
+        if not connection.is_closed() and connection.is_in_transaction():
+            try:
+                await connection.execute("ROLLBACK")
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+                connection.terminate()
+        if isinstance(error, asyncpg.PostgresError):
+            raise translate(error) from error
+        raise
+
+
+async def _end(connection: asyncpg.Connection, *, commit: bool) -> None:
+    if connection.is_closed() or not connection.is_in_transaction():
+        return
+    try:
+        await connection.execute("COMMIT" if commit else "ROLLBACK")
+    except asyncpg.PostgresError as error:
+        raise translate(error) from error
+
+
 class Database(Protocol):
-    """What resolvers and loaders use: statements run one at a time, inside the tenant scope."""
+    """What queries take: statements run one at a time, inside one transaction."""
 
     statement_count: int
 
@@ -80,6 +157,8 @@ class Database(Protocol):
 
 
 class _StatementRunner:
+    """Database's methods over `connection()`, with database errors given contract codes."""
+
     statement_count = 0
 
     @asynccontextmanager
@@ -111,53 +190,105 @@ class _StatementRunner:
         return result
 
 
+class Transaction(_StatementRunner):
+    """An open transaction on one connection (from `transaction()`)."""
+
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self._connection = connection
+        self.statement_count = 0
+
+    @property
+    def raw(self) -> asyncpg.Connection:
+        """The connection itself, for cursors and COPY (exports); still this transaction."""
+        return self._connection
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+        yield self._connection
+
+
+@asynccontextmanager
+async def transaction(
+    source: asyncpg.Pool | asyncpg.Connection,
+    *,
+    role: DbRole,
+    request_id: str,
+    tenant_id: UUID | None = None,
+    user_id: UUID | None = None,
+    isolation: Isolation = Isolation.READ_COMMITTED,
+    statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS,
+) -> AsyncIterator[Transaction]:
+    """A transaction of its own, committed when the block succeeds, rolled back otherwise.
+
+    `source` is a pool (a connection is borrowed for the block) or a connection the caller
+    holds (the CLI's). Workers pass the job's `tenant_id`: row-level security then applies
+    exactly as for a request of that tenant.
+    """
+    opening = Opening(
+        role=role,
+        request_id=request_id,
+        tenant_id=tenant_id,
+        user_id=user_id,
+        isolation=isolation,
+        statement_timeout_ms=statement_timeout_ms,
+    )
+    if isinstance(source, asyncpg.Pool):
+        async with source.acquire() as connection, _open(connection, opening) as opened:
+            yield opened
+    else:
+        async with _open(source, opening) as opened:
+            yield opened
+
+
+@asynccontextmanager
+async def _open(connection: asyncpg.Connection, opening: Opening) -> AsyncIterator[Transaction]:
+    await _begin(connection, opening)
+    committed = False
+    try:
+        yield Transaction(connection)
+        committed = True
+    finally:
+        await _end(connection, commit=committed)
+
+
 class TenantScope(_StatementRunner):
     """One query or mutation: one connection, one transaction, opened on first use.
 
     Sibling resolvers run concurrently but share the connection serially (the lock), so the
-    whole operation sees one snapshot and commits or rolls back as one.
+    whole operation sees one snapshot and commits or rolls back as one. Once closed, the
+    scope never reopens: a resolver still running after its operation ended (graphql-core
+    lets siblings of a failed non-null field run on) gets `ScopeClosed`, not a new
+    transaction that nothing would end. Closing takes the lock, so it waits for a statement
+    in flight.
     """
 
-    def __init__(
-        self,
-        pool: asyncpg.Pool,
-        principal: Principal | None,
-        *,
-        request_id: str,
-        statement_timeout_ms: int,
-        snapshot: bool = False,
-    ) -> None:
+    def __init__(self, pool: asyncpg.Pool, opening: Opening) -> None:
         self._pool = pool
-        self._principal = principal
-        self._request_id = request_id
-        self._statement_timeout_ms = statement_timeout_ms
-        self._snapshot = snapshot
+        self._opening = opening
         self._connection: asyncpg.Connection | None = None
         self._lock = asyncio.Lock()
+        self._closed = False
         self.statement_count = 0
+
+    @property
+    def is_open(self) -> bool:
+        return self._connection is not None
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[asyncpg.Connection]:
         async with self._lock:
+            if self._closed:
+                raise ScopeClosed("the operation's transaction has ended")
             if self._connection is None:
-                self._connection = await self._open()
+                self._connection = await self._acquire_and_begin()
             yield self._connection
 
-    async def _open(self) -> asyncpg.Connection:
+    async def _acquire_and_begin(self) -> asyncpg.Connection:
         connection: asyncpg.Connection = await self._pool.acquire()
         try:
-            await connection.execute(
-                opening_sql(
-                    self._principal,
-                    request_id=self._request_id,
-                    statement_timeout_ms=self._statement_timeout_ms,
-                    snapshot=self._snapshot,
-                )
-            )
-        except BaseException as error:
-            await self._pool.release(connection)  # rolls the failed BEGIN back
-            if isinstance(error, asyncpg.PostgresError):
-                raise translate(error) from error
+            await _begin(connection, self._opening)
+        except BaseException:
+            await self._pool.release(connection)
             raise
         self.statement_count += 1
         return connection
@@ -175,7 +306,6 @@ class TenantScope(_StatementRunner):
                 str(principal.user_id),
                 str(principal.tenant_id) if principal.tenant_id else "",
             )
-        self._principal = principal
 
     @asynccontextmanager
     async def elevated(self) -> AsyncIterator[Database]:
@@ -186,38 +316,24 @@ class TenantScope(_StatementRunner):
         statement can run with the elevated role.
         """
         async with self.connection() as connection:
-            await connection.execute(f"SET LOCAL ROLE {SUPERADMIN_ROLE}")
+            await connection.execute(f"SET LOCAL ROLE {DbRole.SUPERADMIN.value}")
             try:
-                yield _ElevatedRunner(connection)
+                yield Transaction(connection)
             finally:
                 if not connection.is_closed() and connection.is_in_transaction():
-                    await connection.execute(f"SET LOCAL ROLE {APP_ROLE}")
+                    await connection.execute(f"SET LOCAL ROLE {DbRole.APP.value}")
 
     async def close(self, *, commit: bool) -> None:
-        """Commit (or roll back) and hand the connection back to the pool."""
-        connection, self._connection = self._connection, None
-        if connection is None:
-            return
-        try:
-            if connection.is_in_transaction():
-                try:
-                    await connection.execute("COMMIT" if commit else "ROLLBACK")
-                except asyncpg.PostgresError as error:
-                    raise translate(error) from error
-        finally:
-            await self._pool.release(connection)
-
-
-class _ElevatedRunner(_StatementRunner):
-    """The body of `TenantScope.elevated()`: its connection, whose lock is already held."""
-
-    def __init__(self, connection: asyncpg.Connection) -> None:
-        self._connection = connection
-        self.statement_count = 0
-
-    @asynccontextmanager
-    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
-        yield self._connection
+        """Commit (or roll back) and hand the connection back; the scope stays closed."""
+        async with self._lock:
+            self._closed = True
+            connection, self._connection = self._connection, None
+            if connection is None:
+                return
+            try:
+                await _end(connection, commit=commit)
+            finally:
+                await self._pool.release(connection)
 
 
 class ShortTransactions(_StatementRunner):
@@ -227,18 +343,9 @@ class ShortTransactions(_StatementRunner):
     for all of it would pin a snapshot and starve the pool.
     """
 
-    def __init__(
-        self,
-        pool: asyncpg.Pool,
-        principal: Principal | None,
-        *,
-        request_id: str,
-        statement_timeout_ms: int,
-    ) -> None:
+    def __init__(self, pool: asyncpg.Pool, opening: Opening) -> None:
         self._pool = pool
-        self._principal = principal
-        self._request_id = request_id
-        self._statement_timeout_ms = statement_timeout_ms
+        self._opening = opening
         self.statement_count = 0
 
     async def ensure_open(self) -> None:
@@ -247,46 +354,16 @@ class ShortTransactions(_StatementRunner):
             pass
 
     async def assume(self, principal: Principal) -> None:
-        self._principal = principal
+        raise NotImplementedError("a subscription never signs a caller in")
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[asyncpg.Connection]:
-        scope = TenantScope(
-            self._pool,
-            self._principal,
-            request_id=self._request_id,
-            statement_timeout_ms=self._statement_timeout_ms,
-        )
-        committed = False
-        try:
-            async with scope.connection() as connection:
+        async with self._pool.acquire() as connection:
+            await _begin(connection, self._opening)
+            self.statement_count += 1
+            committed = False
+            try:
                 yield connection
-            committed = True
-        finally:
-            await scope.close(commit=committed)
-
-
-@asynccontextmanager
-async def autonomous_transaction(
-    pool: asyncpg.Pool,
-    *,
-    request_id: str,
-    statement_timeout_ms: int = 5000,
-    tenant_id: UUID | None = None,
-) -> AsyncIterator[TenantScope]:
-    """A transaction of its own, outside any GraphQL operation, as the app role with no user;
-    committed when the block succeeds, rolled back otherwise.
-
-    For writes that must survive the error the caller is about to raise (revoking a
-    refresh-token family on reuse), and for the transcription workers, which have no user
-    and bind the transaction to the job's tenant (`tenant_id`): RLS applies as for a request.
-    """
-    scope = TenantScope(pool, None, request_id=request_id, statement_timeout_ms=statement_timeout_ms)
-    ok = False
-    try:
-        if tenant_id is not None:
-            await scope.execute("SELECT set_config('app.tenant_id', $1, true)", str(tenant_id))
-        yield scope
-        ok = True
-    finally:
-        await scope.close(commit=ok)
+                committed = True
+            finally:
+                await _end(connection, commit=committed)

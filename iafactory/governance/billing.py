@@ -14,7 +14,8 @@ from uuid import UUID
 
 import asyncpg
 
-from iafactory.db.scope import Database
+from iafactory.db.queries import governance as governance_queries
+from iafactory.db.scope import DbRole, transaction
 from iafactory.governance.portability import PortabilityError
 
 
@@ -44,26 +45,8 @@ def parse_month(text: str | None) -> date:
 async def usage_records(
     connection: asyncpg.Connection, *, period: date, slug: str | None = None
 ) -> list[UsageRecord]:
-    async with connection.transaction():
-        await connection.execute("SET LOCAL ROLE iafactory_owner")
-        if period == parse_month(None):
-            await connection.execute("SELECT app.snapshot_usage()")
-        rows = await connection.fetch(
-            "SELECT r.tenant_id, t.slug, t.plan, r.period, r.api_calls, r.audio_seconds, r.storage_peak_bytes"
-            " FROM usage_records r JOIN tenants t ON t.id = r.tenant_id"
-            " WHERE r.period = $1 AND ($2::text IS NULL OR t.slug = $2) ORDER BY t.slug",
-            period,
-            slug,
+    async with transaction(connection, role=DbRole.OWNER, request_id="cli") as db:
+        rows = await governance_queries.usage_records(
+            db, period=period, slug=slug, current=period == parse_month(None)
         )
     return [UsageRecord(**dict(row)) for row in rows]
-
-
-async def records_for_month(db: Database, *, period: date) -> list[asyncpg.Record]:
-    """Every tenant's record for a month, for the super-admin API (run inside `elevated()`)."""
-    return await db.fetch(
-        "SELECT t.id, t.name, t.slug, t.region, t.plan, t.status, t.created_at, r.period,"
-        " r.api_calls, r.audio_seconds, r.storage_peak_bytes"
-        " FROM usage_records r JOIN tenants t ON t.id = r.tenant_id"
-        " WHERE r.period = $1 ORDER BY t.slug",
-        period,
-    )

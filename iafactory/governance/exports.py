@@ -1,5 +1,5 @@
 """OWNERs' self-service export: `requestTenantExport` signs a short-lived link, and
-GET /exports/{token} streams the tenant's export file (export_format.md).
+GET /exports/{token} streams the tenant's export file (export_format.md), spooled first.
 
 The link is a JWS (HS256, the server's signing key) whose audience is not the API's, so it
 can never be used as an access token, nor an access token as a link. It names the tenant
@@ -11,11 +11,13 @@ The download is audited in the tenant (`export.download`) and never carries pass
 
 from __future__ import annotations
 
+import asyncio
+import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import IO, Any
 
 import asyncpg
 from joserfc import jwt
@@ -24,12 +26,15 @@ from joserfc.jwk import OctKey
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from iafactory.errors import ErrorCode
+from iafactory.db.queries import governance as governance_queries
+from iafactory.db.scope import DbRole, Isolation, transaction
+from iafactory.errors import AppError, Forbidden, NotFound, Unauthenticated
 from iafactory.governance.portability import export_tenant
 from iafactory.settings import Settings
 
 ALGORITHM = "HS256"
 PATH = "/exports/{token}"
+CHUNK_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,48 +99,24 @@ class ExportLinks:
             return None
 
 
-def _error(request: Request, status: int, code: ErrorCode, message: str) -> JSONResponse:
-    return JSONResponse(
-        {
-            "data": None,
-            "errors": [
-                {
-                    "message": message,
-                    "extensions": {"code": code.value, "requestId": request.scope.get("request_id")},
-                }
-            ],
-        },
-        status_code=status,
-    )
-
-
-def download_endpoint(links: ExportLinks, pool: Any) -> Any:
+def download_endpoint(links: ExportLinks, pool: Callable[[], asyncpg.Pool]) -> Callable[[Request], Any]:
     """The Starlette endpoint for GET /exports/{token}; `pool` returns the asyncpg pool."""
 
     async def download(request: Request) -> Response:
+        request_id = request.scope.get("request_id")
         link = links.verify(request.path_params["token"])
         if link is None:
-            return _error(
-                request, 401, ErrorCode.UNAUTHENTICATED, "This download link is invalid or has expired."
-            )
+            return _error(Unauthenticated("This download link is invalid or has expired."), request_id)
         principal = request.scope.get("principal")
         if principal is not None and principal.tenant_id != link.tenant_id:
-            return _error(request, 404, ErrorCode.NOT_FOUND, "Not found.")
-        async with pool().acquire() as connection, connection.transaction():
-            await connection.execute("SET LOCAL ROLE iafactory_owner")
-            row = await connection.fetchrow(
-                "SELECT t.slug, m.role FROM tenants t JOIN tenant_memberships m"
-                " ON m.tenant_id = t.id AND m.user_id = $2 WHERE t.id = $1",
-                link.tenant_id,
-                link.user_id,
-            )
-        if row is None or row["role"] != "OWNER":
-            return _error(
-                request, 403, ErrorCode.FORBIDDEN, "Only an OWNER of this tenant may download its export."
-            )
-        filename = f"{row['slug']}-{datetime.now(UTC):%Y%m%d}.iafactory.jsonl"
+            return _error(NotFound(), request_id)
+        spool = await _spool(pool(), link, request_id or "export")
+        if spool is None:
+            return _error(Forbidden("Only an OWNER of this tenant may download its export."), request_id)
+        slug, file = spool
+        filename = f"{slug}-{datetime.now(UTC):%Y%m%d}.iafactory.jsonl"
         return StreamingResponse(
-            _stream(pool(), link, request.scope.get("request_id") or "export"),
+            _read(file),
             media_type="application/x-ndjson",
             headers={
                 "Content-Disposition": f'attachment; filename="{filename}"',
@@ -146,21 +127,43 @@ def download_endpoint(links: ExportLinks, pool: Any) -> Any:
     return download
 
 
-async def _stream(pool: asyncpg.Pool, link: ExportLink, request_id: str) -> AsyncIterator[bytes]:
-    # One REPEATABLE READ transaction for the whole file: every table from one snapshot.
-    # The audit row comes first, in the same transaction, so the file records its own export.
-    async with pool.acquire() as connection, connection.transaction(isolation="repeatable_read"):
-        await connection.execute("SET LOCAL ROLE iafactory_owner")
-        await connection.execute(
-            "INSERT INTO audit_log (tenant_id, actor_id, action, target_type, target_id, request_id, details)"
-            " VALUES ($1, $2, 'export.download', 'Tenant', $5, $3, $4::text::jsonb)",
-            link.tenant_id,
-            link.user_id,
-            request_id,
-            '{"audio": true}' if link.audio else '{"audio": false}',
-            str(link.tenant_id),
-        )
-        async for line in export_tenant(
-            connection, link.tenant_id, audio=link.audio, password_hashes=False, actor=f"user:{link.user_id}"
-        ):
-            yield line
+def _error(error: AppError, request_id: str | None) -> JSONResponse:
+    return JSONResponse(error.body(request_id), status_code=error.status())
+
+
+async def _spool(pool: asyncpg.Pool, link: ExportLink, request_id: str) -> tuple[str, IO[bytes]] | None:
+    """The whole export written to a temporary file, or None when the link's user is no
+    longer an OWNER. No pooled transaction ever waits on a client: the file is read from one
+    REPEATABLE READ snapshot first (the audit row inside it, so the file records its own
+    export), and only then streamed to the client, as slowly as it likes."""
+    file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by _read once streamed
+    try:
+        async with transaction(
+            pool, role=DbRole.OWNER, request_id=request_id, isolation=Isolation.REPEATABLE_READ
+        ) as db:
+            slug = await governance_queries.export_owner_slug(
+                db, tenant_id=link.tenant_id, user_id=link.user_id
+            )
+            if slug is None:
+                file.close()
+                return None
+            await governance_queries.export_download_audit(
+                db, tenant_id=link.tenant_id, user_id=link.user_id, audio=link.audio
+            )
+            async for line in export_tenant(
+                db.raw, link.tenant_id, audio=link.audio, password_hashes=False, actor=f"user:{link.user_id}"
+            ):
+                await asyncio.to_thread(file.write, line)
+    except BaseException:
+        file.close()
+        raise
+    file.seek(0)
+    return slug, file
+
+
+async def _read(file: IO[bytes]) -> AsyncIterator[bytes]:
+    try:
+        while chunk := await asyncio.to_thread(file.read, CHUNK_BYTES):
+            yield chunk
+    finally:
+        file.close()

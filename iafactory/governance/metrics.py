@@ -32,6 +32,8 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from iafactory.db.queries import governance as governance_queries
+from iafactory.db.scope import DbRole, transaction
 from iafactory.settings import Settings
 
 log = structlog.get_logger("iafactory.metrics")
@@ -118,11 +120,9 @@ class Metrics:
         """Sets the queue gauge from the database (every worker's jobs, in any process)."""
         async with (
             asyncio.timeout(SCRAPE_QUERY_SECONDS),
-            pool.acquire() as connection,
-            connection.transaction(),
+            transaction(pool, role=DbRole.APP, request_id="metrics") as db,
         ):
-            await connection.execute("SET LOCAL ROLE iafactory_app")
-            rows = await connection.fetch("SELECT tenant_id, status, jobs FROM app.transcription_queue()")
+            rows = await governance_queries.transcription_queue(db)
         totals: dict[tuple[str, str], int] = {}
         for row in rows:
             key = (self.tenant_label(row["tenant_id"]), row["status"])

@@ -13,20 +13,21 @@ import socket
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
+from uuid import UUID
 
 import asyncpg
 
+from iafactory.db.queries import governance as governance_queries
+from iafactory.db.queries.governance import QUOTAS as QUOTAS  # the CLI lists them
+from iafactory.db.scope import Database, DbRole, Isolation, transaction
 from iafactory.governance.erasure import erase_tenant
 from iafactory.governance.portability import (
     ImportReport,
     PortabilityError,
     export_tenant,
-    find_tenant,
     import_tenant,
     tenant_digest,
 )
-
-QUOTAS = ("requests_per_minute", "max_projects", "max_storage_bytes", "max_audio_seconds_per_month")
 
 
 def operator() -> str:
@@ -38,24 +39,31 @@ def operator() -> str:
     return f"cli:{user}@{socket.gethostname()}"[:200]
 
 
+async def find_tenant(db: Database, slug: str) -> UUID:
+    tenant_id = await governance_queries.tenant_id_by_slug(db, slug=slug)
+    if tenant_id is None:
+        raise PortabilityError(f"no tenant with slug {slug!r}")
+    return tenant_id
+
+
 async def export_to(
     connection: asyncpg.Connection, slug: str, out: IO[bytes], *, audio: bool, password_hashes: bool
 ) -> dict[str, int]:
     """Writes the export of tenant `slug` to `out`; returns the rows per table."""
     actor = operator()
-    async with connection.transaction(isolation="repeatable_read"):
-        await connection.execute("SET LOCAL ROLE iafactory_owner")
-        tenant_id = await find_tenant(connection, slug)
-        await connection.execute(
-            "INSERT INTO audit_log (tenant_id, action, target_type, target_id, request_id, details)"
-            " VALUES ($1, 'cli.export', 'Tenant', $2, 'cli', $3::text::jsonb)",
-            tenant_id,
-            str(tenant_id),
-            json.dumps({"actor": actor, "audio": audio, "passwordHashes": password_hashes}),
+    async with transaction(
+        connection, role=DbRole.OWNER, request_id="cli", isolation=Isolation.REPEATABLE_READ
+    ) as db:
+        tenant_id = await find_tenant(db, slug)
+        await governance_queries.operator_audit(
+            db,
+            tenant_id=tenant_id,
+            action="cli.export",
+            details={"actor": actor, "audio": audio, "passwordHashes": password_hashes},
         )
         last = b""
         async for line in export_tenant(
-            connection, tenant_id, audio=audio, password_hashes=password_hashes, actor=actor
+            db.raw, tenant_id, audio=audio, password_hashes=password_hashes, actor=actor
         ):
             out.write(line)
             last = line
@@ -66,26 +74,22 @@ async def export_to(
 async def import_from(
     connection: asyncpg.Connection, lines: Iterable[bytes], *, slug: str | None
 ) -> ImportReport:
-    async with connection.transaction():
-        await connection.execute("SET LOCAL ROLE iafactory_owner")
-        report = await import_tenant(connection, lines, slug=slug)
-        await connection.execute(
-            "INSERT INTO operator_actions (action, tenant_digest, actor, details)"
-            " VALUES ('import', $1, $2, $3::text::jsonb)",
-            tenant_digest(report.tenant_id),
-            operator(),
-            json.dumps({"rows": report.rows, "users_created": report.users_created}),
+    async with transaction(connection, role=DbRole.OWNER, request_id="cli") as db:
+        report = await import_tenant(db.raw, lines, slug=slug)
+        await governance_queries.operator_action(
+            db,
+            action="import",
+            digest=tenant_digest(report.tenant_id),
+            actor=operator(),
+            details={"rows": report.rows, "users_created": report.users_created},
         )
     return report
 
 
 async def delete(connection: asyncpg.Connection, slug: str, *, erase_orphan_users: bool) -> dict[str, int]:
-    async with connection.transaction():
-        await connection.execute("SET LOCAL ROLE iafactory_owner")
-        tenant_id = await find_tenant(connection, slug)
-        return await erase_tenant(
-            connection, tenant_id, actor=operator(), erase_orphan_users=erase_orphan_users
-        )
+    async with transaction(connection, role=DbRole.OWNER, request_id="cli") as db:
+        tenant_id = await find_tenant(db, slug)
+        return await erase_tenant(db.raw, tenant_id, actor=operator(), erase_orphan_users=erase_orphan_users)
 
 
 def parse_quota(assignment: str) -> tuple[str, Decimal | None, bool]:
@@ -113,39 +117,15 @@ def parse_quota(assignment: str) -> tuple[str, Decimal | None, bool]:
 async def quota(connection: asyncpg.Connection, slug: str, assignments: list[str]) -> dict[str, Any]:
     """Applies the overrides (if any), then returns the effective limits and the usage."""
     parsed = [parse_quota(a) for a in assignments]
-    async with connection.transaction():
-        await connection.execute("SET LOCAL ROLE iafactory_owner")
-        tenant_id = await find_tenant(connection, slug)
+    async with transaction(connection, role=DbRole.OWNER, request_id="cli") as db:
+        tenant_id = await find_tenant(db, slug)
         for name, value, remove in parsed:
             if remove:
-                await connection.execute(
-                    "DELETE FROM tenant_quota_overrides WHERE tenant_id = $1 AND quota = $2", tenant_id, name
-                )
+                await governance_queries.remove_quota_override(db, tenant_id=tenant_id, quota=name)
             else:
-                await connection.execute(
-                    "INSERT INTO tenant_quota_overrides (tenant_id, quota, value) VALUES ($1, $2, $3)"
-                    " ON CONFLICT (tenant_id, quota)"
-                    " DO UPDATE SET value = EXCLUDED.value, updated_at = clock_timestamp()",
-                    tenant_id,
-                    name,
-                    value,
-                )
+                await governance_queries.set_quota_override(db, tenant_id=tenant_id, quota=name, value=value)
         if parsed:
-            await connection.execute(
-                "INSERT INTO audit_log (tenant_id, action, target_type, target_id, request_id, details)"
-                " VALUES ($1, 'cli.quota', 'Tenant', $2, 'cli', $3::text::jsonb)",
-                tenant_id,
-                str(tenant_id),
-                json.dumps({"actor": operator(), "set": assignments}),
+            await governance_queries.operator_audit(
+                db, tenant_id=tenant_id, action="cli.quota", details={"actor": operator(), "set": assignments}
             )
-        limits = await connection.fetchrow("SELECT * FROM app.effective_limits($1)", tenant_id)
-        usage = await connection.fetchrow("SELECT * FROM app.tenant_usage($1)", tenant_id)
-        overridden = {
-            r["quota"]
-            for r in await connection.fetch(
-                "SELECT quota FROM tenant_quota_overrides WHERE tenant_id = $1", tenant_id
-            )
-        }
-    assert limits is not None
-    assert usage is not None
-    return {"limits": dict(limits), "usage": dict(usage), "overridden": sorted(overridden)}
+        return await governance_queries.limits_and_usage(db, tenant_id=tenant_id)

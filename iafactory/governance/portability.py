@@ -6,9 +6,9 @@ All three run as the owner role (BYPASSRLS) inside the caller's transaction, wit
 tenant id, and the import refuses a row that does not (an edited file cannot reach another
 tenant). The tenant tables come from the catalog (catalog.py).
 
->>> async with connection.transaction(isolation="repeatable_read"):
-...     await connection.execute("SET LOCAL ROLE iafactory_owner")
-...     async for line in export_tenant(connection, tenant_id, audio=True):
+>>> async with transaction(connection, role=DbRole.OWNER, request_id="cli",
+...                        isolation=Isolation.REPEATABLE_READ) as db:
+...     async for line in export_tenant(db.raw, tenant_id, audio=True):
 ...         out.write(line)
 """
 
@@ -43,13 +43,6 @@ class PortabilityError(Exception):
 
 def tenant_digest(tenant_id: UUID) -> str:
     return hashlib.sha256(str(tenant_id).encode()).hexdigest()
-
-
-async def find_tenant(connection: asyncpg.Connection, slug: str) -> UUID:
-    tenant_id: UUID | None = await connection.fetchval("SELECT id FROM tenants WHERE slug = $1", slug)
-    if tenant_id is None:
-        raise PortabilityError(f"no tenant with slug {slug!r}")
-    return tenant_id
 
 
 def _line(record: dict[str, Any]) -> bytes:

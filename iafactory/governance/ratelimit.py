@@ -13,15 +13,14 @@ and no burst of twice the limit across a window boundary (as a fixed window allo
 If Redis cannot be reached the request is let through and the failure logged: an outage of
 the limiter should not become an outage of the API.
 
->>> limits = RateLimits(Settings(), pool=lambda: pool)
->>> await limits.tenant(tenant_id)   # None, or the seconds to wait
+>>> limits = RateLimits(Settings())
+>>> await limits.tenant(db, tenant_id)   # None, or the seconds to wait
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
 from uuid import UUID
 
 import asyncpg
@@ -30,6 +29,8 @@ from limits import RateLimitItem, RateLimitItemPerMinute, parse
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
 
+from iafactory.db.queries import governance as governance_queries
+from iafactory.db.scope import Database
 from iafactory.errors import RateLimited
 from iafactory.settings import Settings
 
@@ -47,20 +48,18 @@ class PlanCache:
     """Each tenant's requests per minute, asked of the database at most once per `ttl` per
     process. A plan change or an operator's override takes effect within `ttl` seconds."""
 
-    def __init__(self, pool: Callable[[], asyncpg.Pool], *, ttl: float) -> None:
-        self._pool = pool
+    def __init__(self, *, ttl: float) -> None:
         self._ttl = ttl
         self._entries: dict[UUID, tuple[float, int]] = {}
 
-    async def requests_per_minute(self, tenant_id: UUID) -> int:
+    async def requests_per_minute(self, db: Database, tenant_id: UUID) -> int:
+        """`db`: the operation's own transaction. Borrowing a second pooled connection while
+        holding one could deadlock a small pool under load."""
         now = time.monotonic()
         cached = self._entries.get(tenant_id)
         if cached is not None and cached[0] > now:
             return cached[1]
-        async with self._pool().acquire() as connection, connection.transaction():
-            # The app role, as for any request; the function is a narrow definer.
-            await connection.execute("SET LOCAL ROLE iafactory_app")
-            value = int(await connection.fetchval("SELECT app.requests_per_minute($1)", tenant_id))
+        value = await governance_queries.requests_per_minute(db, tenant_id=tenant_id)
         if len(self._entries) > 100_000:  # a bound on memory, not a policy
             self._entries.clear()
         self._entries[tenant_id] = (now + self._ttl, value)
@@ -68,7 +67,7 @@ class PlanCache:
 
 
 class RateLimits:
-    def __init__(self, settings: Settings, *, pool: Callable[[], asyncpg.Pool]) -> None:
+    def __init__(self, settings: Settings) -> None:
         options: dict[str, str] = {}
         if settings.redis_url:
             # redis-py (a direct dependency) rather than the library's default client.
@@ -80,16 +79,16 @@ class RateLimits:
         self._namespace = settings.rate_limit_prefix
         self._login = self._item(settings.login_rate_limit)
         self._register = self._item(settings.register_rate_limit)
-        self.plans = PlanCache(pool, ttl=settings.plan_cache_seconds)
+        self.plans = PlanCache(ttl=settings.plan_cache_seconds)
 
     def _item(self, rate: str) -> RateLimitItem:
         parsed = parse(rate)
         return type(parsed)(parsed.amount, parsed.multiples, namespace=self._namespace)
 
-    async def tenant(self, tenant_id: UUID) -> int | None:
+    async def tenant(self, db: Database, tenant_id: UUID) -> int | None:
         """Spend one request of the tenant's budget: None if allowed, else the seconds to wait."""
         try:
-            per_minute = await self.plans.requests_per_minute(tenant_id)
+            per_minute = await self.plans.requests_per_minute(db, tenant_id)
         except (OSError, asyncpg.PostgresError) as error:
             log.warning("plan limits unavailable; request allowed", error=str(error))
             return None

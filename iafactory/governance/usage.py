@@ -1,8 +1,9 @@
-"""Usage against the plan (the `usage` field) and the API-call counts of the monthly records.
+"""API-call counts for the monthly usage records.
 
-Quotas are enforced by the database (0004_governance: triggers raising IA402); this module
-only reads what they measure, and feeds `usage_records.api_calls`, which the servers count in
-memory and add every IAFACTORY_USAGE_FLUSH_SECONDS (a crash loses at most that much).
+The servers count admitted requests per tenant in memory and add them to
+`usage_records.api_calls` every IAFACTORY_USAGE_FLUSH_SECONDS (a crash loses at most that
+much). Quotas themselves are enforced by the database (0004_governance: triggers raising
+IA402); the `usage` field reads what they measure (db/queries/governance.py).
 """
 
 from __future__ import annotations
@@ -10,46 +11,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
 from uuid import UUID
 
 import asyncpg
 import structlog
 
-from iafactory.db.scope import Database
+from iafactory.db.queries import governance as governance_queries
+from iafactory.db.scope import DbRole, transaction
 
 log = structlog.get_logger("iafactory.usage")
-
-
-@dataclass(frozen=True, slots=True)
-class Usage:
-    projects: int
-    documents: int
-    storage_bytes: int
-    audio_seconds_this_month: float
-    requests_per_minute: int
-    max_projects: int | None
-    max_storage_bytes: int | None
-    max_audio_seconds_per_month: float | None
-
-
-async def tenant_usage(db: Database, *, tenant_id: UUID) -> Usage:
-    """Consumption (as row-level security lets the caller see it) and the effective limits."""
-    row = await db.fetchrow(
-        "SELECT u.projects, u.documents, u.storage_bytes, u.audio_seconds_this_month,"
-        " l.requests_per_minute, l.max_projects, l.max_storage_bytes, l.max_audio_seconds_per_month"
-        " FROM app.tenant_usage($1) u CROSS JOIN app.effective_limits($1) l",
-        tenant_id,
-    )
-    assert row is not None, "the caller's tenant exists: the transaction's opening checked it"
-    return Usage(**dict(row))
 
 
 class ApiCallCounter:
     """Admitted requests per tenant, added to this month's usage record in batches."""
 
-    def __init__(self, pool: Callable[[], asyncpg.Pool], *, interval: float) -> None:
+    def __init__(self, pool: asyncpg.Pool, *, interval: float) -> None:
         self._pool = pool
         self._interval = interval
         self._pending: Counter[UUID] = Counter()
@@ -78,15 +54,9 @@ class ApiCallCounter:
         batch, self._pending = self._pending, Counter()
         if not batch:
             return
-        tenants = sorted(batch)
         try:
-            async with self._pool().acquire() as connection, connection.transaction():
-                await connection.execute("SET LOCAL ROLE iafactory_app")
-                await connection.execute(
-                    "SELECT app.record_api_calls($1::uuid[], $2::bigint[])",
-                    tenants,
-                    [batch[t] for t in tenants],
-                )
-        except (OSError, asyncpg.PostgresError, RuntimeError) as error:
+            async with transaction(self._pool, role=DbRole.APP, request_id="usage-flush") as db:
+                await governance_queries.record_api_calls(db, counts=dict(batch))
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, RuntimeError) as error:
             self._pending.update(batch)  # try again next time
             log.warning("usage flush failed; counts kept for the next one", error=str(error))

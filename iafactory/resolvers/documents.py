@@ -14,38 +14,37 @@ from iafactory.knowledge import query as search_query
 from iafactory.knowledge import snippets
 from iafactory.knowledge.language import normalise
 from iafactory.resolvers import validation
-from iafactory.resolvers.context import OperationContext
-from iafactory.resolvers.pagination import check_first, decode_position, paginate, parse_id
-from iafactory.schema.types.knowledge import AddDocumentInput, Document, DocumentPage, SearchHit
+from iafactory.resolvers.validation import parse_id
+from iafactory.schema.context import Info
+from iafactory.schema.pages import Page, PageRequest, check_first, page_of
+from iafactory.schema.types.knowledge import AddDocumentInput, Document, SearchHit
 
-Info = strawberry.Info[OperationContext]
 MAX_TITLE = 500
 
 
 async def documents(
     info: Info, project_id: strawberry.ID | None = None, first: int | None = 20, after: str | None = None
-) -> DocumentPage:
+) -> Page[Document]:
     ctx = info.context
     _, tenant_id = await ctx.tenant()
-    first = check_first(first, maximum=ctx.settings.max_page_size)
+    request = PageRequest.of(first, after, maximum=ctx.settings.max_page_size)
     project = parse_id(project_id, what="projectId") if project_id is not None else None
     rows = await document_queries.page(
-        ctx.db, tenant_id=tenant_id, project_id=project, first=first, after=decode_position(after)
+        ctx.db, tenant_id=tenant_id, project_id=project, first=request.first, after=request.after
     )
-    nodes, page_info = paginate(rows, first, Document.from_record)
-    for node in nodes:
-        ctx.loaders.documents.prime(node.uuid, node)
+    for row in rows:
+        ctx.loaders.documents.prime(row["id"], row)
 
     async def count() -> int:
         return await document_queries.count(ctx.db, tenant_id=tenant_id, project_id=project)
 
-    return DocumentPage(nodes=nodes, page_info=page_info, count=count)
+    return page_of(rows, request.first, Document.from_record, count)
 
 
 async def document(info: Info, id: strawberry.ID) -> Document | None:
     await info.context.tenant()
-    found: Document | None = await info.context.loaders.documents.load(parse_id(id))
-    return found
+    row = await info.context.loaders.documents.load(parse_id(id))
+    return Document.from_record(row) if row is not None else None
 
 
 def _checked_text(value: str, *, what: str) -> str:
@@ -82,8 +81,9 @@ async def add_document(info: Info, input: AddDocumentInput) -> Document:
         created_by=principal.user_id,
         language=language,
     )
-    await audit.append(ctx.db, tenant_id=tenant_id, action="add_document", target_type="Document",
-                       target_id=str(row["id"]))
+    await audit.append(
+        ctx.db, tenant_id=tenant_id, action="add_document", target_type="Document", target_id=str(row["id"])
+    )
     return Document.from_record(row)
 
 
@@ -102,8 +102,13 @@ async def delete_document(info: Info, id: strawberry.ID) -> bool:
     document_id = parse_id(id)
     if not await document_queries.delete(ctx.db, tenant_id=tenant_id, document_id=document_id):
         raise NotFound()
-    await audit.append(ctx.db, tenant_id=tenant_id, action="delete_document", target_type="Document",
-                       target_id=str(document_id))
+    await audit.append(
+        ctx.db,
+        tenant_id=tenant_id,
+        action="delete_document",
+        target_type="Document",
+        target_id=str(document_id),
+    )
     return True
 
 
@@ -130,11 +135,10 @@ async def search_knowledge(
     )
     hits = []
     for row in rows:
-        found = Document.from_record(row)
-        ctx.loaders.documents.prime(found.uuid, found)
+        ctx.loaders.documents.prime(row["id"], row)
         hits.append(
             SearchHit(
-                document=found,
+                document=Document.from_record(row),
                 score=round(float(row["score"]), 6),
                 snippet=snippets.render(row["snippet"], fallback=row["passage"]),
             )

@@ -8,12 +8,11 @@ import strawberry
 
 from iafactory.auth import passwords
 from iafactory.auth.principal import Principal, Role
-from iafactory.auth.sessions import Session
 from iafactory.auth.tokens import hash_refresh_token, new_refresh_token
 from iafactory.db.queries import audit
 from iafactory.db.queries import auth as auth_queries
 from iafactory.db.queries import members as member_queries
-from iafactory.db.scope import autonomous_transaction
+from iafactory.db.scope import DbRole, transaction
 from iafactory.errors import (
     Conflict,
     Forbidden,
@@ -21,14 +20,13 @@ from iafactory.errors import (
     TenantSuspended,
     Unauthenticated,
 )
-from iafactory.governance.runtime import governance_of
 from iafactory.resolvers import validation
-from iafactory.resolvers.context import OperationContext
-from iafactory.resolvers.pagination import parse_id
+from iafactory.resolvers.sessions import Session, access, refresh_expiry, start_session
+from iafactory.resolvers.validation import parse_id
+from iafactory.schema.context import Info
 from iafactory.schema.types.common import MemberRole
 from iafactory.schema.types.identity import AuthPayload, LoginInput, Member, RegisterInput, Viewer
 
-Info = strawberry.Info[OperationContext]
 BAD_CREDENTIALS = "Invalid email or password."
 
 
@@ -49,7 +47,7 @@ async def me(info: Info) -> Viewer:
 
 async def register(info: Info, input: RegisterInput) -> AuthPayload:
     ctx = info.context
-    await governance_of(ctx.services).rate_limits.check_register(ctx.request.client_ip)
+    await ctx.services.rate_limits.check_register(ctx.request.client_ip)
     email = validation.email(input.email)
     passwords.check_policy(input.password, email=email)
     full_name = validation.optional_text(input.full_name, what="full name", maximum=200)
@@ -67,8 +65,8 @@ async def register(info: Info, input: RegisterInput) -> AuthPayload:
         tenant_slug=slug,
         region=validation.region(input.region),
     )
-    session = await ctx.services.sessions.start(
-        ctx.db, user_id=user_id, tenant_id=tenant_id, role=Role.OWNER, superadmin=False
+    session = await start_session(
+        ctx.db, ctx.services, user_id=user_id, tenant_id=tenant_id, role=Role.OWNER, superadmin=False
     )
     return await _signed_in(info, session)
 
@@ -76,7 +74,7 @@ async def register(info: Info, input: RegisterInput) -> AuthPayload:
 async def login(info: Info, input: LoginInput) -> AuthPayload:
     ctx = info.context
     # Before the password is checked: a guesser gets RATE_LIMITED, right or wrong.
-    await governance_of(ctx.services).rate_limits.check_login(ctx.request.client_ip, input.email)
+    await ctx.services.rate_limits.check_login(ctx.request.client_ip, input.email)
     record = await auth_queries.login_lookup(ctx.db, email=input.email)
     # Unknown email and wrong password: same message, same argon2 cost.
     stored_hash = record.password_hash if record else None
@@ -95,8 +93,9 @@ async def login(info: Info, input: LoginInput) -> AuthPayload:
     membership = chosen[0] if chosen else None
     if membership is not None and membership.status != "ACTIVE":
         raise TenantSuspended()
-    session = await ctx.services.sessions.start(
+    session = await start_session(
         ctx.db,
+        ctx.services,
         user_id=record.user_id,
         tenant_id=membership.tenant_id if membership else None,
         role=Role(membership.role) if membership else None,
@@ -104,39 +103,50 @@ async def login(info: Info, input: LoginInput) -> AuthPayload:
     )
     payload = await _signed_in(info, session)
     if membership is not None:
-        await audit.append(ctx.db, tenant_id=membership.tenant_id, action="login", target_type="User",
-                           target_id=str(record.user_id))
+        await audit.append(
+            ctx.db,
+            tenant_id=membership.tenant_id,
+            action="login",
+            target_type="User",
+            target_id=str(record.user_id),
+        )
     return payload
 
 
 async def refresh_token(info: Info, refresh_token: str) -> AuthPayload:
     ctx = info.context
-    await governance_of(ctx.services).rate_limits.check_refresh(ctx.request.client_ip)
+    await ctx.services.rate_limits.check_refresh(ctx.request.client_ip)
     services = ctx.services
     new_token = new_refresh_token()
     # Its own transaction, committed whatever happens next: when the token is a replay,
     # the revocation of its family must survive the UNAUTHENTICATED we answer with.
-    async with autonomous_transaction(services.pool, request_id=ctx.request_id) as db:
+    async with transaction(services.pool, role=DbRole.APP, request_id=ctx.request_id) as db:
         rotation = await auth_queries.rotate_refresh_token(
             db,
             token_hash=hash_refresh_token(refresh_token),
             new_hash=hash_refresh_token(new_token),
-            expires_at=services.sessions.refresh_expiry(),
+            expires_at=refresh_expiry(services.settings),
         )
     if rotation.outcome == "suspended":
         raise TenantSuspended()
     if rotation.outcome != "ok" or rotation.user_id is None:
         raise Unauthenticated("Invalid or expired refresh token.")
-    access, principal = services.sessions.access(
+    access_token, principal = access(
+        services.tokens,
         user_id=rotation.user_id,
         tenant_id=rotation.tenant_id,
         role=Role(rotation.role) if rotation.role else None,
         superadmin=rotation.is_superadmin,
     )
-    payload = await _signed_in(info, Session(access, new_token, principal.expires_at, principal))
+    payload = await _signed_in(info, Session(access_token, new_token, principal.expires_at, principal))
     if rotation.tenant_id is not None:
-        await audit.append(ctx.db, tenant_id=rotation.tenant_id, action="refresh_token", target_type="User",
-                           target_id=str(rotation.user_id))
+        await audit.append(
+            ctx.db,
+            tenant_id=rotation.tenant_id,
+            action="refresh_token",
+            target_type="User",
+            target_id=str(rotation.user_id),
+        )
     return payload
 
 
@@ -156,16 +166,18 @@ async def switch_tenant(info: Info, tenant_id: strawberry.ID) -> AuthPayload:
         raise NotFound()
     if membership.status != "ACTIVE":
         raise TenantSuspended()
-    session = await ctx.services.sessions.start(
+    session = await start_session(
         ctx.db,
+        ctx.services,
         user_id=principal.user_id,
         tenant_id=target,
         role=Role(membership.role),
         superadmin=principal.superadmin,
     )
     payload = await _signed_in(info, session)
-    await audit.append(ctx.db, tenant_id=target, action="switch_tenant", target_type="Tenant",
-                       target_id=str(target))
+    await audit.append(
+        ctx.db, tenant_id=target, action="switch_tenant", target_type="Tenant", target_id=str(target)
+    )
     return payload
 
 
@@ -183,8 +195,14 @@ async def add_member(info: Info, email: str, role: MemberRole | None = MemberRol
     user_id = await member_queries.add_by_email(ctx.db, email=validation.email(email), role=role.value)
     row = await member_queries.membership(ctx.db, tenant_id=tenant_id, user_id=user_id)
     assert row is not None
-    await audit.append(ctx.db, tenant_id=tenant_id, action="add_member", target_type="User",
-                       target_id=str(user_id), details={"role": role.value})
+    await audit.append(
+        ctx.db,
+        tenant_id=tenant_id,
+        action="add_member",
+        target_type="User",
+        target_id=str(user_id),
+        details={"role": role.value},
+    )
     return Member.from_record(row)
 
 
@@ -199,8 +217,9 @@ async def remove_member(info: Info, user_id: strawberry.ID) -> bool:
     if existing["role"] == Role.OWNER and await member_queries.count_owners(ctx.db, tenant_id=tenant_id) <= 1:
         raise Conflict("A tenant keeps at least one OWNER.")
     await member_queries.remove(ctx.db, tenant_id=tenant_id, user_id=target)
-    await audit.append(ctx.db, tenant_id=tenant_id, action="remove_member", target_type="User",
-                       target_id=str(target))
+    await audit.append(
+        ctx.db, tenant_id=tenant_id, action="remove_member", target_type="User", target_id=str(target)
+    )
     return True
 
 

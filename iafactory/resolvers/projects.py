@@ -8,34 +8,29 @@ from iafactory.db.queries import audit
 from iafactory.db.queries import projects as project_queries
 from iafactory.errors import NotFound
 from iafactory.resolvers import validation
-from iafactory.resolvers.context import OperationContext
-from iafactory.resolvers.pagination import check_first, decode_position, paginate, parse_id
-from iafactory.schema.types.projects import (
-    CreateProjectInput,
-    Project,
-    ProjectPage,
-    UpdateProjectInput,
-)
+from iafactory.schema.context import Info
+from iafactory.schema.pages import Page, PageRequest, page_of
+from iafactory.schema.types.projects import CreateProjectInput, Project, UpdateProjectInput
 
-Info = strawberry.Info[OperationContext]
 MAX_DESCRIPTION = 10_000
 
 
-async def projects(info: Info, first: int | None = 20, after: str | None = None) -> ProjectPage:
+async def projects(info: Info, first: int | None = 20, after: str | None = None) -> Page[Project]:
     ctx = info.context
     _, tenant_id = await ctx.tenant()
-    first = check_first(first, maximum=ctx.settings.max_page_size)
-    rows = await project_queries.page(
-        ctx.db, tenant_id=tenant_id, first=first, after=decode_position(after)
-    )
-    nodes, page_info = paginate(rows, first, Project.from_record)
-    return ProjectPage(nodes=nodes, page_info=page_info, tenant_id=tenant_id)
+    request = PageRequest.of(first, after, maximum=ctx.settings.max_page_size)
+    rows = await project_queries.page(ctx.db, tenant_id=tenant_id, first=request.first, after=request.after)
+
+    async def count() -> int:
+        return await project_queries.count(ctx.db, tenant_id=tenant_id)
+
+    return page_of(rows, request.first, Project.from_record, count)
 
 
 async def project(info: Info, id: strawberry.ID) -> Project | None:
     await info.context.tenant()
-    found: Project | None = await info.context.loaders.projects.load(parse_id(id))
-    return found
+    row = await info.context.loaders.projects.load(validation.parse_id(id))
+    return Project.from_record(row) if row is not None else None
 
 
 async def create_project(info: Info, input: CreateProjectInput) -> Project:
@@ -48,15 +43,16 @@ async def create_project(info: Info, input: CreateProjectInput) -> Project:
         description=validation.optional_text(input.description, what="description", maximum=MAX_DESCRIPTION),
         created_by=principal.user_id,
     )
-    await audit.append(ctx.db, tenant_id=tenant_id, action="create_project", target_type="Project",
-                       target_id=str(row["id"]))
+    await audit.append(
+        ctx.db, tenant_id=tenant_id, action="create_project", target_type="Project", target_id=str(row["id"])
+    )
     return Project.from_record(row)
 
 
 async def update_project(info: Info, id: strawberry.ID, input: UpdateProjectInput) -> Project:
     ctx = info.context
     _, tenant_id = await ctx.tenant()
-    project_id = parse_id(id)
+    project_id = validation.parse_id(id)
     row = await project_queries.update(
         ctx.db,
         tenant_id=tenant_id,
@@ -69,17 +65,19 @@ async def update_project(info: Info, id: strawberry.ID, input: UpdateProjectInpu
     )
     if row is None:
         raise NotFound()
-    await audit.append(ctx.db, tenant_id=tenant_id, action="update_project", target_type="Project",
-                       target_id=str(project_id))
+    await audit.append(
+        ctx.db, tenant_id=tenant_id, action="update_project", target_type="Project", target_id=str(project_id)
+    )
     return Project.from_record(row)
 
 
 async def delete_project(info: Info, id: strawberry.ID) -> bool:
     ctx = info.context
     _, tenant_id = await ctx.tenant()
-    project_id = parse_id(id)
+    project_id = validation.parse_id(id)
     if not await project_queries.delete(ctx.db, tenant_id=tenant_id, project_id=project_id):
         raise NotFound()
-    await audit.append(ctx.db, tenant_id=tenant_id, action="delete_project", target_type="Project",
-                       target_id=str(project_id))
+    await audit.append(
+        ctx.db, tenant_id=tenant_id, action="delete_project", target_type="Project", target_id=str(project_id)
+    )
     return True

@@ -9,12 +9,13 @@ from iafactory.resolvers import identity, system, voice
 from iafactory.resolvers import projects as project_resolvers
 from iafactory.resolvers import tenants as tenant_admin
 from iafactory.resolvers import usage as governance
+from iafactory.schema.pages import Page
 from iafactory.schema.types.common import Health
 from iafactory.schema.types.governance import AuditPage, MonthlyUsage, TenantUsage
-from iafactory.schema.types.identity import Member, TenantPage, Viewer
-from iafactory.schema.types.knowledge import Document, DocumentPage, SearchHit
-from iafactory.schema.types.projects import Project, ProjectPage
-from iafactory.schema.types.voice import Transcription, TranscriptionPage
+from iafactory.schema.types.identity import Member, Tenant, Viewer
+from iafactory.schema.types.knowledge import Document, SearchHit
+from iafactory.schema.types.projects import Project
+from iafactory.schema.types.voice import Transcription
 
 
 @strawberry.type
@@ -24,21 +25,21 @@ class Query:
         resolver=identity.me,
         description="The caller: user, active tenant, role. UNAUTHENTICATED without a valid token.",
     )
-    projects: ProjectPage = strawberry.field(
+    projects: Page[Project] = strawberry.field(
         resolver=project_resolvers.projects, description="Projects of the active tenant, newest first."
     )
     project: Project | None = strawberry.field(
         resolver=project_resolvers.project,
         description="null when the id is not a project of the active tenant.",
     )
-    documents: DocumentPage = strawberry.field(resolver=knowledge.documents)
+    documents: Page[Document] = strawberry.field(resolver=knowledge.documents)
     document: Document | None = strawberry.field(resolver=knowledge.document)
     search_knowledge: list[SearchHit] = strawberry.field(
         resolver=knowledge.search_knowledge,
         description="Full-text search over the active tenant's knowledge base, best first.",
     )
     transcription: Transcription | None = strawberry.field(resolver=voice.transcription)
-    transcriptions: TranscriptionPage = strawberry.field(resolver=voice.transcriptions)
+    transcriptions: Page[Transcription] = strawberry.field(resolver=voice.transcriptions)
     members: list[Member] = strawberry.field(
         resolver=identity.members, description="Members of the active tenant."
     )
@@ -48,7 +49,7 @@ class Query:
     audit_log: AuditPage = strawberry.field(
         resolver=governance.audit_log, description="OWNER or ADMIN of the active tenant."
     )
-    tenants: TenantPage = strawberry.field(
+    tenants: Page[Tenant] = strawberry.field(
         resolver=tenant_admin.tenants, description="Super-admin only: every tenant."
     )
     billing_usage: list[MonthlyUsage] = strawberry.field(

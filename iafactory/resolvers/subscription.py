@@ -7,7 +7,7 @@ from collections.abc import AsyncGenerator
 import strawberry
 
 from iafactory.resolvers import voice
-from iafactory.resolvers.context import OperationContext
+from iafactory.schema.context import Info
 from iafactory.schema.types.voice import TranscriptionEvent
 
 
@@ -22,7 +22,7 @@ class Subscription:
         )
     )
     async def transcription_progress(
-        self, info: strawberry.Info[OperationContext], id: strawberry.ID
+        self, info: Info, id: strawberry.ID
     ) -> AsyncGenerator[TranscriptionEvent, None]:
         async for event in voice.transcription_progress(info, id):
             yield event

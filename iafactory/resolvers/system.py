@@ -4,33 +4,27 @@ from __future__ import annotations
 
 import asyncio
 
-import strawberry
+import asyncpg
 
 from iafactory import __version__
-from iafactory.resolvers.context import OperationContext, Services
+from iafactory.schema.context import Info
 from iafactory.schema.types.common import Health
 
-Info = strawberry.Info[OperationContext]
 
-
-async def database_ok(services: Services) -> bool:
+async def database_ok(pool: asyncpg.Pool) -> bool:
     try:
-        async with asyncio.timeout(2.0):
-            async with services.pool.acquire() as connection:
-                return bool(await connection.fetchval("SELECT true"))
+        async with asyncio.timeout(2.0), pool.acquire() as connection:
+            return bool(await connection.fetchval("SELECT true"))
     except Exception:  # noqa: BLE001 - any failure means "not healthy", reported as false
         return False
 
 
-def voice_ok(services: Services) -> bool:
-    check = services.extras.get("voice_available")
-    return bool(check()) if callable(check) else False
-
-
 async def health(info: Info) -> Health:
     services = info.context.services
-    database = await database_ok(services)
-    voice = voice_ok(services)
+    database = await database_ok(services.pool)
     return Health(
-        status="ok" if database else "degraded", database=database, voice=voice, version=__version__
+        status="ok" if database else "degraded",
+        database=database,
+        voice=services.voice_available(),
+        version=__version__,
     )

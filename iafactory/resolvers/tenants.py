@@ -6,29 +6,29 @@ from __future__ import annotations
 import strawberry
 
 from iafactory.db.queries import audit
+from iafactory.db.queries import governance as governance_queries
 from iafactory.db.queries import tenants as tenant_queries
-from iafactory.errors import BadUserInput, Conflict, NotFound
+from iafactory.errors import BadUserInput, NotFound
 from iafactory.governance import billing
 from iafactory.governance.portability import PortabilityError
 from iafactory.resolvers import validation
-from iafactory.resolvers.context import OperationContext
-from iafactory.resolvers.pagination import check_first, decode_position, paginate, parse_id
+from iafactory.resolvers.validation import parse_id
+from iafactory.schema.context import Info
+from iafactory.schema.pages import Page, PageRequest, known, page_of
 from iafactory.schema.types.governance import MonthlyUsage
-from iafactory.schema.types.identity import CreateTenantInput, Tenant, TenantPage, UpdateTenantInput
-
-Info = strawberry.Info[OperationContext]
+from iafactory.schema.types.identity import CreateTenantInput, Tenant, UpdateTenantInput
 
 
-async def tenants(info: Info, first: int | None = 50, after: str | None = None) -> TenantPage:
+async def tenants(info: Info, first: int | None = 50, after: str | None = None) -> Page[Tenant]:
     ctx = info.context
     scope = await ctx.superadmin()
-    first = check_first(first, maximum=ctx.settings.max_page_size, default=50)
+    request = PageRequest.of(first, after, maximum=ctx.settings.max_page_size, default=50)
     async with scope.elevated() as db:
-        rows = await tenant_queries.page_all(db, first=first, after=decode_position(after))
+        rows = await tenant_queries.page_all(db, first=request.first, after=request.after)
+        # Counted in the elevated block: outside it, the app role sees one tenant at most.
         total = await tenant_queries.count_all(db)
         await audit.append_superadmin(db, action="list_tenants")
-    nodes, page_info = paginate(rows, first, Tenant.from_record)
-    return TenantPage(nodes=nodes, page_info=page_info, total_count=total)
+    return page_of(rows, request.first, Tenant.from_record, known(total))
 
 
 async def create_tenant(info: Info, input: CreateTenantInput) -> Tenant:
@@ -38,20 +38,14 @@ async def create_tenant(info: Info, input: CreateTenantInput) -> Tenant:
     slug = validation.slug(input.slug)
     owner_email = validation.email(input.owner_email) if input.owner_email else None
     async with scope.elevated() as db:
-        if await tenant_queries.slug_taken(db, slug=slug):
-            raise Conflict("This tenant slug is taken.")
-        row = await tenant_queries.create(
+        row = await tenant_queries.create_with_owner(
             db,
             name=name,
             slug=slug,
             region=validation.region(input.region),
             plan=(input.plan.value if input.plan else "FREE"),
+            owner_email=owner_email,
         )
-        if owner_email is not None:
-            owner = await tenant_queries.user_id_by_email(db, email=owner_email)
-            if owner is None:
-                raise NotFound("No user with this email.")
-            await tenant_queries.add_owner(db, tenant_id=row["id"], user_id=owner)
         await audit.append(
             db,
             tenant_id=row["id"],
@@ -111,6 +105,6 @@ async def billing_usage(info: Info, month: str | None = None) -> list[MonthlyUsa
     except PortabilityError as error:
         raise BadUserInput(str(error)) from error
     async with scope.elevated() as db:
-        rows = await billing.records_for_month(db, period=period)
+        rows = await governance_queries.records_for_month(db, period=period)
         await audit.append_superadmin(db, action="billing_usage", details={"month": str(period)})
     return [MonthlyUsage.from_record(row) for row in rows]

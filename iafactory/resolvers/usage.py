@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import strawberry
-
 from iafactory.auth.principal import Role
 from iafactory.db.queries import audit
+from iafactory.db.queries import governance as governance_queries
 from iafactory.errors import Forbidden
 from iafactory.governance import portability
-from iafactory.governance import usage as usage_queries
-from iafactory.governance.runtime import governance_of
-from iafactory.resolvers.context import OperationContext
-from iafactory.resolvers.pagination import check_first, decode_int_position, encode_position
-from iafactory.schema.types.common import PageInfo
+from iafactory.schema.context import Info
+from iafactory.schema.pages import check_first, decode_int_position, page_of
 from iafactory.schema.types.governance import AuditEntry, AuditPage, PlanLimits, TenantExport, TenantUsage
-
-Info = strawberry.Info[OperationContext]
 
 
 async def usage(info: Info) -> TenantUsage:
     ctx = info.context
     _, tenant_id = await ctx.tenant()
-    found = await usage_queries.tenant_usage(ctx.db, tenant_id=tenant_id)
+    found = await governance_queries.tenant_usage(ctx.db, tenant_id=tenant_id)
     return TenantUsage(
         projects=found.projects,
         documents=found.documents,
@@ -41,7 +35,7 @@ async def request_tenant_export(info: Info, include_audio: bool | None = False) 
     principal, tenant_id = await ctx.tenant()
     if principal.role is not Role.OWNER:
         raise Forbidden("Only an OWNER may export the tenant's data.")
-    link = governance_of(ctx.services).export_links.issue(
+    link = ctx.services.export_links.issue(
         tenant_id=tenant_id, user_id=principal.user_id, audio=bool(include_audio)
     )
     await audit.append(
@@ -65,24 +59,9 @@ async def audit_log(info: Info, first: int | None = 50, after: str | None = None
     _, tenant_id = await ctx.manager()
     first = check_first(first, maximum=ctx.settings.max_page_size, default=50)
     rows = await audit.page(ctx.db, tenant_id=tenant_id, first=first, after=decode_int_position(after))
-    shown = rows[:first]
-    nodes = [
-        AuditEntry(
-            id=strawberry.ID(str(row["id"])),
-            at=row["at"],
-            action=row["action"],
-            target_type=row["target_type"],
-            target_id=strawberry.ID(row["target_id"]) if row["target_id"] else None,
-            request_id=row["request_id"],
-            actor_id=row["actor_id"],
-        )
-        for row in shown
-    ]
-    end = shown[-1] if shown else None
-    return AuditPage(
-        nodes=nodes,
-        page_info=PageInfo(
-            has_next_page=len(rows) > first,
-            end_cursor=encode_position(end["at"], end["id"]) if end is not None else None,
-        ),
-    )
+
+    async def count() -> int:
+        return await audit.count(ctx.db, tenant_id=tenant_id)
+
+    page = page_of(rows, first, AuditEntry.from_record, count, position=lambda row: (row["at"], row["id"]))
+    return AuditPage(nodes=page.nodes, page_info=page.page_info, count=page.count)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
+from uuid import UUID
 
 from iafactory.errors import BadUserInput
 
@@ -57,3 +58,11 @@ def region(value: str | None) -> str:
     if not REGION.match(normalised):
         raise BadUserInput("The region must be a two-letter country code, such as DZ.")
     return normalised
+
+
+def parse_id(value: str, *, what: str = "id") -> UUID:
+    """A client-supplied ID as a UUID, or BAD_USER_INPUT (never reaching SQL malformed)."""
+    try:
+        return UUID(str(value))
+    except (ValueError, TypeError) as error:
+        raise BadUserInput(f"`{what}` is not a valid ID.") from error

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncGenerator
 from datetime import UTC, datetime
-from typing import Any
 
 import strawberry
 from strawberry.file_uploads import Upload
@@ -20,51 +18,50 @@ from iafactory.errors import (
     Unauthenticated,
     UnsupportedMediaType,
 )
-from iafactory.resolvers.context import OperationContext
-from iafactory.resolvers.pagination import check_first, decode_position, paginate, parse_id
+from iafactory.resolvers.validation import parse_id
+from iafactory.schema.context import Info, OperationContext
+from iafactory.schema.pages import Page, PageRequest, page_of
 from iafactory.schema.types.voice import (
     Transcription,
     TranscriptionEvent,
-    TranscriptionPage,
     TranscriptionStatus,
     TranscriptSegment,
 )
 from iafactory.voice import jobs
 from iafactory.voice.languages import UnsupportedLanguageError, validate_language
 from iafactory.voice.probe import UnsupportedAudioError
-from iafactory.voice.pubsub import PubSub, Watch
 from iafactory.voice.storage import UploadTooLarge, default_store, receive_upload
 
-Info = strawberry.Info[OperationContext]
 NO_SUCH_TRANSCRIPTION = "No such transcription."
 # Notifications wake subscribers at once; this re-read only covers one lost in transit.
 SAFETY_POLL_SECONDS = 15.0
-POLL_WITHOUT_LISTENER_SECONDS = 1.0
 
 
 async def transcription(info: Info, id: strawberry.ID) -> Transcription | None:
     """NOT_FOUND for an id that is not a transcription of the active tenant (another
     tenant's id gives exactly the same answer as an unknown one)."""
     await info.context.tenant()
-    found: Transcription | None = await info.context.loaders.transcriptions.load(parse_id(id))
-    if found is None:
+    row = await info.context.loaders.transcriptions.load(parse_id(id))
+    if row is None:
         raise NotFound(NO_SUCH_TRANSCRIPTION)
-    return found
+    return Transcription.from_record(row)
 
 
 async def transcriptions(
     info: Info, first: int | None = 20, after: str | None = None, status: TranscriptionStatus | None = None
-) -> TranscriptionPage:
+) -> Page[Transcription]:
     ctx = info.context
     _, tenant_id = await ctx.tenant()
-    first = check_first(first, maximum=ctx.settings.max_page_size)
+    request = PageRequest.of(first, after, maximum=ctx.settings.max_page_size)
     wanted = status.value if status is not None else None
     rows = await transcription_queries.page(
-        ctx.db, tenant_id=tenant_id, status=wanted, first=first, after=decode_position(after)
+        ctx.db, tenant_id=tenant_id, status=wanted, first=request.first, after=request.after
     )
-    nodes, page_info = paginate(rows, first, Transcription.from_record)
-    total = await transcription_queries.count(ctx.db, tenant_id=tenant_id, status=wanted)
-    return TranscriptionPage(nodes=nodes, page_info=page_info, total_count=total)
+
+    async def count() -> int:
+        return await transcription_queries.count(ctx.db, tenant_id=tenant_id, status=wanted)
+
+    return page_of(rows, request.first, Transcription.from_record, count)
 
 
 async def transcribe_audio(
@@ -170,18 +167,15 @@ async def transcription_progress(info: Info, id: strawberry.ID) -> AsyncGenerato
     ctx = info.context
     principal, tenant_id = await ctx.tenant()  # checks the token's expiry on every subscribe
     job_id = parse_id(id)
-    pubsub = _pubsub(ctx)
-    poll = SAFETY_POLL_SECONDS if pubsub is not None else POLL_WITHOUT_LISTENER_SECONDS
     # Watch before the first read, so no change can slip between the read and the watch.
-    watching = pubsub.watch(job_id) if pubsub is not None else contextlib.nullcontext(Watch())
-    with watching as changed:
+    with ctx.services.pubsub.watch(job_id) as changed:
         row = await transcription_queries.get(ctx.db, tenant_id=tenant_id, transcription_id=job_id)
         if row is None:
             raise NotFound(NO_SUCH_TRANSCRIPTION)
         sent, status, attempts = row["segment_count"], row["status"], row["attempts"]
         yield TranscriptionEvent(transcription=Transcription.from_record(row), segment=None)
         while status not in jobs.TERMINAL:
-            await changed.wait(poll)
+            await changed.wait(SAFETY_POLL_SECONDS)
             if principal.expires_at <= datetime.now(UTC):
                 raise Unauthenticated("The token expired: subscribe again with a fresh one.")
             ctx.fresh_loaders()
@@ -207,8 +201,3 @@ async def transcription_progress(info: Info, id: strawberry.ID) -> AsyncGenerato
                 status, attempts = row["status"], row["attempts"]
                 ctx.fresh_loaders()
                 yield TranscriptionEvent(transcription=Transcription.from_record(row), segment=None)
-
-
-def _pubsub(ctx: OperationContext) -> PubSub | None:
-    found: Any = ctx.services.extras.get("pubsub")
-    return found if isinstance(found, PubSub) else None

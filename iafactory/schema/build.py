@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import strawberry
@@ -16,6 +17,7 @@ from strawberry.extensions import (
 from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.types import ExecutionContext
 
+from iafactory.governance.metrics import Metrics
 from iafactory.resolvers.mutation import Mutation
 from iafactory.resolvers.query import Query
 from iafactory.resolvers.subscription import Subscription
@@ -26,6 +28,7 @@ from iafactory.schema.extensions import (
     formatted,
     log_unexpected,
 )
+from iafactory.schema.telemetry import OperationTelemetry
 from iafactory.settings import Settings
 
 
@@ -60,10 +63,17 @@ def complexity_limits(settings: Settings) -> type[AddValidationRules]:
     return ComplexityLimits
 
 
-def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+def build_schema(settings: Settings | None = None, metrics: Metrics | None = None) -> strawberry.Schema:
+    """The schema and its whole extension order, outermost first. `metrics`: where the
+    telemetry extension reports (none, e.g. for `iafactory schema`)."""
     settings = settings or Settings()
+    telemetry: list[Callable[[], Any]] = []
+    if metrics is not None:
+        # Outermost: times everything and sees the errors with their contract codes.
+        telemetry.append(lambda: OperationTelemetry(metrics))
     extensions: list[Any] = [
-        # Outermost first: ErrorCodes formats what every inner extension and resolver raised.
+        *telemetry,
+        # ErrorCodes formats what every inner extension and resolver raised.
         ErrorCodes,
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
         lambda: ReportingParserCache(maxsize=1024),
@@ -73,6 +83,4 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     ]
     if not settings.introspection_enabled:
         extensions.append(DisableIntrospection)
-    return IAFactorySchema(
-        query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
-    )
+    return IAFactorySchema(query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions)

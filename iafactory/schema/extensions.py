@@ -1,4 +1,7 @@
-"""Schema extensions: the operation's tenant transaction, and error codes on every error."""
+"""Schema extensions: the operation's tenant transaction, and error codes on every error.
+
+build_schema() (schema/build.py) lists them in the order they run.
+"""
 
 from __future__ import annotations
 
@@ -14,37 +17,38 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from iafactory.errors import AppError, ErrorCode
-from iafactory.resolvers.context import OperationContext, RequestContext
-from iafactory.schema.diagnostics import sql_statements
+from iafactory.schema.context import OperationContext, RequestContext
 
 log = structlog.get_logger("iafactory.errors")
 
-TOO_COMPLEX = re.compile(
-    r"exceeds maximum operation depth|aliases found|more than \d+ tokens", re.IGNORECASE
-)
+TOO_COMPLEX = re.compile(r"exceeds maximum operation depth|aliases found|more than \d+ tokens", re.IGNORECASE)
 INTERNAL_MESSAGE = "Internal server error."
 
 
 class OperationScope(SchemaExtension):
-    """Wraps each query or mutation in ONE tenant-bound transaction (db/scope.py).
+    """Gives each operation its OperationContext and each query or mutation ONE tenant-bound
+    transaction (db/scope.py).
 
-    The transaction opens on the first database use, commits when the operation has no
-    error and rolls back otherwise, so a failed mutation leaves no partial write.
-    Subscriptions get short transactions per statement instead: this hook spans their whole
-    life, and a transaction held that long would pin a snapshot and a pooled connection.
+    Before execution, a caller bound to a tenant is checked against the database and spends
+    one request of the tenant's budget (RATE_LIMITED refuses the whole operation). The
+    transaction commits when the operation has no error and rolls back otherwise, so a
+    failed mutation leaves no partial write. A subscription gets short transactions per
+    statement instead: it may live for hours, and this hook spans only its start.
     """
 
-    async def on_operation(self) -> AsyncIterator[None]:
+    async def on_execute(self) -> AsyncIterator[None]:
         execution = self.execution_context
         request: RequestContext = execution.context
+        operation_type = execution.operation_type
         operation = OperationContext(
             request,
-            is_subscription=lambda: execution.operation_type is OperationType.SUBSCRIPTION,
-            is_query=lambda: execution.operation_type is OperationType.QUERY,
+            subscription=operation_type is OperationType.SUBSCRIPTION,
+            query=operation_type is OperationType.QUERY,
         )
         execution.context = operation
         succeeded = False
         try:
+            await operation.admit()
             yield
             result = execution.result
             succeeded = result is not None and not result.errors
@@ -57,8 +61,12 @@ class OperationScope(SchemaExtension):
                     execution.result.errors = [GraphQLError(str(error), original_error=error)]
 
     def get_results(self) -> dict[str, Any]:
-        """`extensions.sqlStatements` when IAFACTORY_EXPOSE_SQL_STATEMENT_COUNT is on."""
-        return sql_statements(self.execution_context.context)
+        """`extensions.sqlStatements` (IAFACTORY_EXPOSE_SQL_STATEMENT_COUNT): the statements
+        the operation sent, the opening included, the COMMIT not; N+1 tests read it."""
+        operation = self.execution_context.context
+        if isinstance(operation, OperationContext) and operation.settings.expose_sql_statement_count:
+            return {"sqlStatements": operation.statement_count}
+        return {}
 
 
 class ReportingParserCache(ParserCache):

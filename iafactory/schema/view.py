@@ -15,15 +15,19 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
-from iafactory.errors import AppError, ErrorCode
-from iafactory.resolvers.context import RequestContext, Services
+from iafactory.auth.tokens import bearer_token
+from iafactory.errors import HTTP_STATUS, AppError, BadUserInput, ErrorCode
+from iafactory.schema.context import RequestContext
+from iafactory.services import Services
+from iafactory.settings import Settings
 
-STATUS_BY_CODE = {ErrorCode.RATE_LIMITED.value: 429}
+# A whole operation refused before execution answers with this status over HTTP; any other
+# GraphQL answer is 200 with the error in the body.
+REFUSED_CODES = frozenset({ErrorCode.RATE_LIMITED.value})
 
 
 class GraphQLView(GraphQL[RequestContext, None]):
-    def __init__(self, schema: Any, services: Services) -> None:
-        settings = services.settings
+    def __init__(self, schema: Any, settings: Settings) -> None:
         protocols = [GRAPHQL_TRANSPORT_WS_PROTOCOL]
         if settings.legacy_graphql_ws:
             protocols.append(GRAPHQL_WS_PROTOCOL)
@@ -35,7 +39,6 @@ class GraphQLView(GraphQL[RequestContext, None]):
             connection_init_wait_timeout=timedelta(seconds=10),
             max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
         )
-        self.services = services
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -46,26 +49,15 @@ class GraphQLView(GraphQL[RequestContext, None]):
         except HTTPException as error:
             # Strawberry answers malformed HTTP requests in plain text; clients get our shape.
             response = JSONResponse(
-                {
-                    "data": None,
-                    "errors": [
-                        {
-                            "message": error.reason,
-                            "extensions": {
-                                "code": ErrorCode.BAD_USER_INPUT.value,
-                                "requestId": scope.get("request_id"),
-                            },
-                        }
-                    ],
-                },
-                status_code=error.status_code,
+                BadUserInput(error.reason).body(scope.get("request_id")), status_code=error.status_code
             )
         await response(scope, receive, send)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> RequestContext:
+        services: Services = request.app.state.services
         client = request.client
         return RequestContext(
-            services=self.services,
+            services=services,
             request_id=request.scope.get("request_id", ""),
             client_ip=client.host if client else "unknown",
             principal=request.scope.get("principal"),
@@ -74,28 +66,26 @@ class GraphQLView(GraphQL[RequestContext, None]):
         )
 
     async def on_ws_connect(self, context: RequestContext) -> UnsetType | dict[str, object] | None:
-        """The token travels in connection_init: {"Authorization": "Bearer <jwt>"}."""
+        """The token travels in connection_init: {"Authorization": "Bearer <jwt>"}; it is
+        verified once here (its expiry again at every subscribe)."""
         params = context.connection_params or {}
         authorization = params.get("Authorization") or params.get("authorization")
-        if authorization is None:
-            return None  # anonymous: fields that need a caller answer UNAUTHENTICATED
-        scheme, _, token = str(authorization).partition(" ")
         try:
-            if scheme.lower() != "bearer":
-                raise AppError("Invalid or expired token.")
-            context.principal = self.services.tokens.verify(token.strip())
+            token = bearer_token(str(authorization) if authorization is not None else None)
+            if token is not None:
+                context.principal = context.services.tokens.verify(token)
         except AppError as error:
             raise ConnectionRejectionError({"code": ErrorCode.UNAUTHENTICATED.value}) from error
-        return None
+        return None  # anonymous: fields that need a caller answer UNAUTHENTICATED
 
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
         response = super().create_response(response_data, sub_response)
         errors = response_data.get("errors") if isinstance(response_data, dict) else None
         for error in errors or []:
             extensions = error.get("extensions") or {}
-            status = STATUS_BY_CODE.get(str(extensions.get("code")))
-            if status is not None:
-                response.status_code = status
+            code = str(extensions.get("code"))
+            if code in REFUSED_CODES:
+                response.status_code = HTTP_STATUS[ErrorCode(code)]
                 if "retryAfter" in extensions:
                     response.headers["Retry-After"] = str(extensions["retryAfter"])
                 break

@@ -26,7 +26,7 @@ import asyncpg
 
 from iafactory.db.queries import documents
 from iafactory.db.queries.transcriptions import COLUMNS
-from iafactory.db.scope import Database, autonomous_transaction
+from iafactory.db.scope import Database, DbRole, transaction
 
 WORKER_STATEMENT_TIMEOUT_MS = 30_000
 TERMINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
@@ -114,18 +114,22 @@ async def tenant_transaction(
     pool: asyncpg.Pool, tenant_id: UUID, *, request_id: str
 ) -> AsyncIterator[Database]:
     """One transaction as the app role, bound to `tenant_id` (RLS applies as for a request)."""
-    async with autonomous_transaction(
-        pool, request_id=request_id, statement_timeout_ms=WORKER_STATEMENT_TIMEOUT_MS, tenant_id=tenant_id
-    ) as scope:
-        yield scope
+    async with transaction(
+        pool,
+        role=DbRole.APP,
+        request_id=request_id,
+        tenant_id=tenant_id,
+        statement_timeout_ms=WORKER_STATEMENT_TIMEOUT_MS,
+    ) as db:
+        yield db
 
 
 async def claim(
     pool: asyncpg.Pool, *, worker_id: str, lease_seconds: float, max_attempts: int
 ) -> ClaimedJob | None:
     """Take the next job (re-queueing or failing expired leases first), or None."""
-    async with autonomous_transaction(
-        pool, request_id="claim", statement_timeout_ms=WORKER_STATEMENT_TIMEOUT_MS
+    async with transaction(
+        pool, role=DbRole.APP, request_id="claim", statement_timeout_ms=WORKER_STATEMENT_TIMEOUT_MS
     ) as scope:
         row = await scope.fetchrow(
             "SELECT tenant_id, id, attempts FROM app.claim_transcription($1, $2, $3)",

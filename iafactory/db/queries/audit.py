@@ -31,9 +31,7 @@ async def append(
     )
 
 
-async def page(
-    db: Database, *, tenant_id: UUID, first: int, after: int | None
-) -> list[asyncpg.Record]:
+async def page(db: Database, *, tenant_id: UUID, first: int, after: int | None) -> list[asyncpg.Record]:
     return await db.fetch(
         "SELECT id, at, actor_id, action, target_type, target_id, request_id FROM audit_log"
         " WHERE tenant_id = $1 AND ($3::bigint IS NULL OR id < $3) ORDER BY id DESC LIMIT $2",
@@ -41,6 +39,10 @@ async def page(
         first + 1,
         after,
     )
+
+
+async def count(db: Database, *, tenant_id: UUID) -> int:
+    return int(await db.fetchval("SELECT count(*) FROM audit_log WHERE tenant_id = $1", tenant_id))
 
 
 async def append_superadmin(
@@ -53,8 +55,7 @@ async def append_superadmin(
 ) -> None:
     """The global super-admin log; call inside `TenantScope.elevated()`."""
     await db.execute(
-        "INSERT INTO superadmin_audit_log (action, target_type, target_id, details)"
-        " VALUES ($1, $2, $3, $4)",
+        "INSERT INTO superadmin_audit_log (action, target_type, target_id, details) VALUES ($1, $2, $3, $4)",
         action,
         target_type,
         target_id,

@@ -12,9 +12,7 @@ USER_COLUMNS = "id, email, full_name, created_at"
 
 
 async def users_by_ids(db: Database, *, ids: list[UUID]) -> list[asyncpg.Record]:
-    return await db.fetch(
-        f"SELECT {USER_COLUMNS} FROM users WHERE id = ANY($1::uuid[])", ids
-    )
+    return await db.fetch(f"SELECT {USER_COLUMNS} FROM users WHERE id = ANY($1::uuid[])", ids)
 
 
 async def members(db: Database, *, tenant_id: UUID) -> list[asyncpg.Record]:
@@ -25,12 +23,13 @@ async def members(db: Database, *, tenant_id: UUID) -> list[asyncpg.Record]:
     )
 
 
-async def memberships_of(db: Database, *, user_id: UUID) -> list[asyncpg.Record]:
-    """The caller's own memberships in every tenant (the policy shows a user its own rows)."""
+async def memberships_of_users(db: Database, *, user_ids: list[UUID]) -> list[asyncpg.Record]:
+    """Memberships of many users at once, oldest first; RLS shows a user its own rows in
+    every tenant and the active tenant's rows of others."""
     return await db.fetch(
-        "SELECT tenant_id, role FROM tenant_memberships WHERE user_id = $1"
+        "SELECT user_id, tenant_id, role FROM tenant_memberships WHERE user_id = ANY($1::uuid[])"
         " ORDER BY created_at, tenant_id",
-        user_id,
+        user_ids,
     )
 
 

@@ -19,8 +19,7 @@ async def page(
     """Newest first; one row more than asked so the caller knows whether a next page exists."""
     if after is None:
         return await db.fetch(
-            f"SELECT {COLUMNS} FROM projects WHERE tenant_id = $1"
-            " ORDER BY created_at DESC, id DESC LIMIT $2",
+            f"SELECT {COLUMNS} FROM projects WHERE tenant_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
             tenant_id,
             first + 1,
         )
@@ -85,7 +84,5 @@ async def update(
 
 
 async def delete(db: Database, *, tenant_id: UUID, project_id: UUID) -> bool:
-    status = await db.execute(
-        "DELETE FROM projects WHERE tenant_id = $1 AND id = $2", tenant_id, project_id
-    )
+    status = await db.execute("DELETE FROM projects WHERE tenant_id = $1 AND id = $2", tenant_id, project_id)
     return status.endswith(" 1")

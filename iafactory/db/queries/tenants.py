@@ -1,5 +1,6 @@
 """Tenant rows: members read their own through row-level security; the super-admin queries
-run inside `TenantScope.elevated()` (BYPASSRLS) and are the only way to see every tenant."""
+run inside `TenantScope.elevated()` (BYPASSRLS) or, from the shell, as the owner role, and are
+the only way to see every tenant. A tenant is created in one place: `create_with_owner`."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from uuid import UUID
 import asyncpg
 
 from iafactory.db.scope import Database
+from iafactory.errors import Conflict, NotFound
 
 COLUMNS = "id, name, slug, region, plan, status, created_at"
 
@@ -18,14 +20,10 @@ async def by_ids(db: Database, *, ids: list[UUID]) -> list[asyncpg.Record]:
 
 
 async def plan_limits(db: Database, *, tenant_id: UUID) -> asyncpg.Record | None:
-    return await db.fetchrow(
-        "SELECT p.* FROM tenants t JOIN plans p USING (plan) WHERE t.id = $1", tenant_id
-    )
+    return await db.fetchrow("SELECT p.* FROM tenants t JOIN plans p USING (plan) WHERE t.id = $1", tenant_id)
 
 
-async def page_all(
-    db: Database, *, first: int, after: tuple[datetime, UUID] | None
-) -> list[asyncpg.Record]:
+async def page_all(db: Database, *, first: int, after: tuple[datetime, UUID] | None) -> list[asyncpg.Record]:
     if after is None:
         return await db.fetch(
             f"SELECT {COLUMNS} FROM tenants ORDER BY created_at DESC, id DESC LIMIT $1", first + 1
@@ -43,9 +41,16 @@ async def count_all(db: Database) -> int:
     return int(await db.fetchval("SELECT count(*) FROM tenants"))
 
 
-async def create(
-    db: Database, *, name: str, slug: str, region: str, plan: str
+async def create_with_owner(
+    db: Database, *, name: str, slug: str, region: str, plan: str, owner_email: str | None
 ) -> asyncpg.Record:
+    """A new tenant and, when `owner_email` names an existing user, its OWNER.
+
+    CONFLICT when the slug is taken; NOT_FOUND when no user has that email (nothing is
+    written then: the caller's transaction rolls back).
+    """
+    if await db.fetchval("SELECT EXISTS (SELECT FROM tenants WHERE slug = $1)", slug):
+        raise Conflict("This tenant slug is taken.")
     row = await db.fetchrow(
         f"INSERT INTO tenants (name, slug, region, plan) VALUES ($1, $2, $3, $4) RETURNING {COLUMNS}",
         name,
@@ -54,21 +59,26 @@ async def create(
         plan,
     )
     assert row is not None
+    if owner_email is not None:
+        owner: UUID | None = await db.fetchval(
+            "SELECT id FROM users WHERE email = lower(btrim($1))", owner_email
+        )
+        if owner is None:
+            raise NotFound("No user with this email.")
+        await db.execute(
+            "INSERT INTO tenant_memberships (tenant_id, user_id, role) VALUES ($1, $2, 'OWNER')",
+            row["id"],
+            owner,
+        )
     return row
 
 
-async def user_id_by_email(db: Database, *, email: str) -> UUID | None:
-    user_id: UUID | None = await db.fetchval(
-        "SELECT id FROM users WHERE email = lower(btrim($1))", email
-    )
-    return user_id
-
-
-async def add_owner(db: Database, *, tenant_id: UUID, user_id: UUID) -> None:
-    await db.execute(
-        "INSERT INTO tenant_memberships (tenant_id, user_id, role) VALUES ($1, $2, 'OWNER')",
-        tenant_id,
-        user_id,
+async def summaries(db: Database) -> list[asyncpg.Record]:
+    """Every tenant with its member count, oldest first (operators)."""
+    return await db.fetch(
+        "SELECT t.id, t.name, t.slug, t.region, t.plan, t.status,"
+        " (SELECT count(*) FROM tenant_memberships m WHERE m.tenant_id = t.id) AS members"
+        " FROM tenants t ORDER BY t.created_at, t.slug"
     )
 
 
@@ -88,7 +98,3 @@ async def update(
         plan,
         status,
     )
-
-
-async def slug_taken(db: Database, *, slug: str) -> bool:
-    return bool(await db.fetchval("SELECT EXISTS (SELECT FROM tenants WHERE slug = $1)", slug))

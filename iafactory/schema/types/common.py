@@ -1,16 +1,10 @@
-"""Types shared by every domain: page info, enums, health."""
+"""Types shared by every domain: enums and health."""
 
 from __future__ import annotations
 
 from enum import Enum
 
 import strawberry
-
-
-@strawberry.type
-class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
 
 
 @strawberry.type

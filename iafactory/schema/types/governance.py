@@ -8,8 +8,8 @@ from uuid import UUID
 import asyncpg
 import strawberry
 
-from iafactory.resolvers.context import OperationContext
-from iafactory.schema.types.common import PageInfo
+from iafactory.schema.context import Info
+from iafactory.schema.pages import Page
 from iafactory.schema.types.identity import Tenant, User
 
 
@@ -50,15 +50,26 @@ class AuditEntry:
     request_id: str | None
     actor_id: strawberry.Private[UUID | None]
 
+    @classmethod
+    def from_record(cls, row: asyncpg.Record) -> AuditEntry:
+        return cls(
+            id=strawberry.ID(str(row["id"])),
+            at=row["at"],
+            action=row["action"],
+            target_type=row["target_type"],
+            target_id=strawberry.ID(row["target_id"]) if row["target_id"] else None,
+            request_id=row["request_id"],
+            actor_id=row["actor_id"],
+        )
+
     @strawberry.field
-    async def actor(self, info: strawberry.Info[OperationContext]) -> User | None:
-        return await info.context.loaders.user(self.actor_id)
+    async def actor(self, info: Info) -> User | None:
+        return await User.load(info, self.actor_id)
 
 
 @strawberry.type
-class AuditPage:
-    nodes: list[AuditEntry]
-    page_info: PageInfo
+class AuditPage(Page[AuditEntry]):
+    """The contract's name for the audit log's page (a generic page would be `AuditEntryPage`)."""
 
 
 @strawberry.type(description="One tenant's consumption in one month: what an invoice is made from.")

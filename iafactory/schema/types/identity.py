@@ -10,8 +10,8 @@ import strawberry
 
 from iafactory.auth.principal import Principal, Role
 from iafactory.errors import TenantRequired
-from iafactory.resolvers.context import OperationContext
-from iafactory.schema.types.common import MemberRole, PageInfo, Plan, TenantStatus
+from iafactory.schema.context import Info
+from iafactory.schema.types.common import MemberRole, Plan, TenantStatus
 
 
 @strawberry.type
@@ -38,13 +38,6 @@ class Tenant:
 
 
 @strawberry.type
-class TenantPage:
-    nodes: list[Tenant]
-    page_info: PageInfo
-    total_count: int
-
-
-@strawberry.type
 class User:
     id: strawberry.ID
     email: str
@@ -60,12 +53,26 @@ class User:
             created_at=row["created_at"],
         )
 
+    @classmethod
+    async def load(cls, info: Info, user_id: UUID | None) -> User | None:
+        """A user the caller may see, or None (no statement at all for a null id)."""
+        row = None if user_id is None else await info.context.loaders.users.load(user_id)
+        return cls.from_record(row) if row is not None else None
 
-async def _load_user(info: strawberry.Info[OperationContext], user_id: UUID) -> User:
-    user: User | None = await info.context.loaders.users.load(user_id)
-    if user is None:  # a member row is only visible with its user; this is a broken invariant
-        raise LookupError(f"user {user_id} of a visible membership is not visible")
-    return user
+    @classmethod
+    async def load_visible(cls, info: Info, user_id: UUID) -> User:
+        """A user that row-level security must show (a visible membership's user)."""
+        user = await cls.load(info, user_id)
+        if user is None:
+            raise LookupError(f"user {user_id} of a visible membership is not visible")
+        return user
+
+
+async def _visible_tenant(info: Info, tenant_id: UUID) -> Tenant:
+    row = await info.context.loaders.tenants.load(tenant_id)
+    if row is None:
+        raise LookupError(f"tenant {tenant_id} of a visible membership is not visible")
+    return Tenant.from_record(row)
 
 
 @strawberry.type
@@ -74,13 +81,13 @@ class Member:
     joined_at: datetime
     user_id: strawberry.Private[UUID]
 
-    @strawberry.field
-    async def user(self, info: strawberry.Info[OperationContext]) -> User:
-        return await _load_user(info, self.user_id)
-
     @classmethod
     def from_record(cls, row: asyncpg.Record) -> Member:
         return cls(role=MemberRole(row["role"]), joined_at=row["joined_at"], user_id=row["user_id"])
+
+    @strawberry.field
+    async def user(self, info: Info) -> User:
+        return await User.load_visible(info, self.user_id)
 
 
 @strawberry.type
@@ -88,12 +95,13 @@ class Membership:
     role: MemberRole
     tenant_id: strawberry.Private[UUID]
 
+    @classmethod
+    def from_record(cls, row: asyncpg.Record) -> Membership:
+        return cls(role=MemberRole(row["role"]), tenant_id=row["tenant_id"])
+
     @strawberry.field
-    async def tenant(self, info: strawberry.Info[OperationContext]) -> Tenant:
-        tenant: Tenant | None = await info.context.loaders.tenants.load(self.tenant_id)
-        if tenant is None:
-            raise LookupError(f"tenant {self.tenant_id} of a visible membership is not visible")
-        return tenant
+    async def tenant(self, info: Info) -> Tenant:
+        return await _visible_tenant(info, self.tenant_id)
 
 
 @strawberry.type
@@ -123,22 +131,19 @@ class Viewer:
         return MemberRole(self.member_role.value)
 
     @strawberry.field
-    async def user(self, info: strawberry.Info[OperationContext]) -> User:
-        return await _load_user(info, self.user_id)
+    async def user(self, info: Info) -> User:
+        return await User.load_visible(info, self.user_id)
 
     @strawberry.field
-    async def tenant(self, info: strawberry.Info[OperationContext]) -> Tenant:
+    async def tenant(self, info: Info) -> Tenant:
         if self.tenant_id is None:
             raise TenantRequired()
-        tenant: Tenant | None = await info.context.loaders.tenants.load(self.tenant_id)
-        if tenant is None:
-            raise LookupError(f"active tenant {self.tenant_id} is not visible")
-        return tenant
+        return await _visible_tenant(info, self.tenant_id)
 
     @strawberry.field
-    async def memberships(self, info: strawberry.Info[OperationContext]) -> list[Membership]:
-        rows = await info.context.loaders.memberships_of(self.user_id)
-        return [Membership(role=MemberRole(r["role"]), tenant_id=r["tenant_id"]) for r in rows]
+    async def memberships(self, info: Info) -> list[Membership]:
+        rows = await info.context.loaders.memberships.load(self.user_id)
+        return [Membership.from_record(row) for row in rows]
 
 
 @strawberry.type
@@ -167,7 +172,9 @@ class LoginInput:
     email: str
     password: str
     tenant_slug: str | None = strawberry.field(
-        default=None, description="Which of the user's tenants to enter; defaults to the first joined."
+        default=None,
+        description="Which of the user's tenants to enter; defaults to the one last signed in to or"
+        " switched to, else the oldest membership.",
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from enum import Enum
 from uuid import UUID
@@ -10,9 +9,9 @@ from uuid import UUID
 import asyncpg
 import strawberry
 
-from iafactory.resolvers.context import OperationContext
-from iafactory.schema.types.common import PageInfo
+from iafactory.schema.context import Info
 from iafactory.schema.types.identity import User
+from iafactory.schema.types.refs import PROJECT, ProjectRef
 
 
 @strawberry.enum
@@ -51,26 +50,14 @@ class Document:
         )
 
     @strawberry.field
-    async def project(self, info: strawberry.Info[OperationContext]) -> Project | None:
-        return await info.context.loaders.project(self.project_id)
+    async def project(self, info: Info) -> ProjectRef | None:
+        project: ProjectRef | None = await PROJECT.load(info, self.project_id)
+        return project
 
     @strawberry.field
-    async def created_by(self, info: strawberry.Info[OperationContext]) -> User | None:
+    async def created_by(self, info: Info) -> User | None:
         """Who added the document; null once that user is deleted."""
-        return await info.context.loaders.user(self.created_by_id)
-
-
-@strawberry.type
-class DocumentPage:
-    nodes: list[Document]
-    page_info: PageInfo
-    # Counting is a statement of its own for a top-level page: run only when asked for.
-    count: strawberry.Private[Callable[[], Awaitable[int]]]
-
-    @strawberry.field
-    async def total_count(self) -> int:
-        """All the documents of this list, on every page."""
-        return await self.count()
+        return await User.load(info, self.created_by_id)
 
 
 @strawberry.input
@@ -93,6 +80,3 @@ class SearchHit:
     snippet: str = strawberry.field(
         description="The best matching passage, HTML-escaped, with matched words in <b>...</b>."
     )
-
-
-from iafactory.schema.types.projects import Project  # noqa: E402

@@ -8,9 +8,11 @@ from uuid import UUID
 import asyncpg
 import strawberry
 
-from iafactory.resolvers.context import OperationContext
-from iafactory.schema.types.common import PageInfo
+from iafactory.schema.context import Info
+from iafactory.schema.loaders import child_page
+from iafactory.schema.pages import Page, PageRequest
 from iafactory.schema.types.identity import User
+from iafactory.schema.types.refs import DOCUMENT, TRANSCRIPTION, DocumentRef, TranscriptionRef
 
 
 @strawberry.type
@@ -36,35 +38,29 @@ class Project:
         )
 
     @strawberry.field
-    async def created_by(self, info: strawberry.Info[OperationContext]) -> User | None:
-        return await info.context.loaders.user(self.created_by_id)
+    async def created_by(self, info: Info) -> User | None:
+        return await User.load(info, self.created_by_id)
 
     @strawberry.field
     async def documents(
-        self, info: strawberry.Info[OperationContext], first: int | None = 20, after: str | None = None
-    ) -> DocumentPage:
-        return await info.context.loaders.project_documents(self.uuid, first=first, after=after)
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> Page[DocumentRef]:
+        """Batched with every other project's page of this operation: one statement."""
+        loaders = info.context.loaders
+        request = PageRequest.of(first, after, maximum=info.context.settings.max_page_size)
+        return await child_page(
+            loaders.project_documents, loaders.documents, self.uuid, request, DOCUMENT.build
+        )
 
     @strawberry.field
     async def transcriptions(
-        self, info: strawberry.Info[OperationContext], first: int | None = 20, after: str | None = None
-    ) -> TranscriptionPage:
-        return await info.context.loaders.project_transcriptions(
-            self.uuid, first=first, after=after
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> Page[TranscriptionRef]:
+        loaders = info.context.loaders
+        request = PageRequest.of(first, after, maximum=info.context.settings.max_page_size)
+        return await child_page(
+            loaders.project_transcriptions, loaders.transcriptions, self.uuid, request, TRANSCRIPTION.build
         )
-
-
-@strawberry.type
-class ProjectPage:
-    nodes: list[Project]
-    page_info: PageInfo
-    tenant_id: strawberry.Private[UUID]
-
-    @strawberry.field
-    async def total_count(self, info: strawberry.Info[OperationContext]) -> int:
-        from iafactory.db.queries import projects as project_queries
-
-        return await project_queries.count(info.context.db, tenant_id=self.tenant_id)
 
 
 @strawberry.input
@@ -79,7 +75,3 @@ class UpdateProjectInput:
 
     name: str | None = strawberry.UNSET
     description: str | None = strawberry.UNSET
-
-
-from iafactory.schema.types.knowledge import DocumentPage  # noqa: E402
-from iafactory.schema.types.voice import TranscriptionPage  # noqa: E402

@@ -9,8 +9,8 @@ from uuid import UUID
 import asyncpg
 import strawberry
 
-from iafactory.resolvers.context import OperationContext
-from iafactory.schema.types.common import PageInfo
+from iafactory.schema.context import Info
+from iafactory.schema.types.refs import DOCUMENT, PROJECT, DocumentRef, ProjectRef
 from iafactory.voice import subtitles
 
 
@@ -43,12 +43,13 @@ class TranscriptSegment:
 
 async def _subtitles(
     root: Transcription,
-    info: strawberry.Info[OperationContext],
+    info: Info,
     format: TranscriptFormat = TranscriptFormat.SRT,
 ) -> str | None:
     if root.status is not TranscriptionStatus.COMPLETED:
         return None
-    segments = await info.context.loaders.transcription_segments(root.uuid)
+    rows = await info.context.loaders.segments.load(root.uuid)
+    segments = [TranscriptSegment.from_record(row) for row in rows]
     render = {
         TranscriptFormat.TEXT: subtitles.to_text,
         TranscriptFormat.SRT: subtitles.to_srt,
@@ -105,11 +106,12 @@ class Transcription:
         )
 
     @strawberry.field
-    async def segments(self, info: strawberry.Info[OperationContext]) -> list[TranscriptSegment]:
+    async def segments(self, info: Info) -> list[TranscriptSegment]:
         """The segments stored so far, in order."""
         if self.segment_count == 0:
             return []
-        return await info.context.loaders.transcription_segments(self.uuid)
+        rows = await info.context.loaders.segments.load(self.uuid)
+        return [TranscriptSegment.from_record(row) for row in rows]
 
     subtitles: str | None = strawberry.field(
         resolver=_subtitles,
@@ -118,19 +120,14 @@ class Transcription:
     )
 
     @strawberry.field
-    async def project(self, info: strawberry.Info[OperationContext]) -> Project | None:
-        return await info.context.loaders.project(self.project_id)
+    async def project(self, info: Info) -> ProjectRef | None:
+        project: ProjectRef | None = await PROJECT.load(info, self.project_id)
+        return project
 
     @strawberry.field
-    async def document(self, info: strawberry.Info[OperationContext]) -> Document | None:
-        return await info.context.loaders.document(self.document_id)
-
-
-@strawberry.type
-class TranscriptionPage:
-    nodes: list[Transcription]
-    page_info: PageInfo
-    total_count: int
+    async def document(self, info: Info) -> DocumentRef | None:
+        document: DocumentRef | None = await DOCUMENT.load(info, self.document_id)
+        return document
 
 
 @strawberry.type
@@ -139,7 +136,3 @@ class TranscriptionEvent:
     segment: TranscriptSegment | None = strawberry.field(
         description="The segment that this event adds, if any."
     )
-
-
-from iafactory.schema.types.knowledge import Document  # noqa: E402
-from iafactory.schema.types.projects import Project  # noqa: E402

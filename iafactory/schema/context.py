@@ -1,52 +1,28 @@
 """The typed context resolvers receive: `strawberry.Info[OperationContext]`.
 
 `RequestContext` is built once per HTTP request or per WebSocket connection, from the
-verified token alone (no database work). `OperationContext` is built by the
-`OperationScope` extension for each query, mutation or subscription and holds what must not
-outlive it: the tenant-bound transaction and the dataloaders.
+verified token alone (no database work: it has no teardown, and on a WebSocket it lives as
+long as the socket). `OperationContext` is built by the `OperationScope` extension for each
+query, mutation or subscription and holds what must not outlive it: the tenant-bound
+transaction and the dataloaders.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
-import asyncpg
+import strawberry
 from starlette.responses import Response
 
 from iafactory.auth.principal import Principal
-from iafactory.auth.sessions import SessionIssuer
-from iafactory.auth.tokens import TokenService
-from iafactory.db.scope import Database, ShortTransactions, TenantScope
-from iafactory.errors import AppError, Forbidden, TenantRequired, Unauthenticated
+from iafactory.db.scope import Database, Isolation, Opening, ShortTransactions, TenantScope
+from iafactory.errors import AppError, Forbidden, RateLimited, TenantRequired, Unauthenticated
+from iafactory.schema.loaders import Loaders
+from iafactory.services import Services
 from iafactory.settings import Settings
-
-if TYPE_CHECKING:
-    from iafactory.resolvers.loaders import Loaders
-
-
-class Services:
-    """Process-wide collaborators. The pool arrives when the app's lifespan starts."""
-
-    def __init__(self, settings: Settings, tokens: TokenService) -> None:
-        self.settings = settings
-        self.tokens = tokens
-        self.sessions = SessionIssuer(tokens, refresh_ttl=settings.refresh_token_ttl)
-        self.extras: dict[str, Any] = {}
-        self._pool: asyncpg.Pool | None = None
-
-    @property
-    def pool(self) -> asyncpg.Pool:
-        if self._pool is None:
-            raise RuntimeError("the database pool is not started (app lifespan not running)")
-        return self._pool
-
-    @pool.setter
-    def pool(self, pool: asyncpg.Pool | None) -> None:
-        self._pool = pool
 
 
 @dataclass(slots=True)
@@ -63,35 +39,28 @@ class RequestContext:
 
 
 class OperationContext:
-    """One operation's view of the world. The database handle is created on first use,
-    once the document is parsed: a transaction for a query or mutation, short transactions
-    for a subscription (which must never hold one open)."""
+    """One operation's view of the world: its caller, its transaction (a query or mutation)
+    or short transactions (a subscription, which must never hold one open), its loaders."""
 
-    def __init__(
-        self,
-        request: RequestContext,
-        *,
-        is_subscription: Callable[[], bool],
-        is_query: Callable[[], bool] = lambda: False,
-    ) -> None:
+    def __init__(self, request: RequestContext, *, subscription: bool, query: bool) -> None:
         self.request = request
-        self._is_subscription = is_subscription
-        self._is_query = is_query
+        self.services = request.services
+        self.settings: Settings = request.services.settings
+        self.request_id = request.request_id
         self._acting: Principal | None = None
-        self._db: TenantScope | ShortTransactions | None = None
+        opening = Opening.for_principal(
+            request.principal,
+            request_id=request.request_id,
+            statement_timeout_ms=self.settings.statement_timeout_ms,
+            # A query reads one snapshot, so a page's nodes and its totalCount agree. Writes
+            # stay READ COMMITTED: they lock and re-check rows instead of failing to serialize.
+            isolation=Isolation.REPEATABLE_READ if query else Isolation.READ_COMMITTED,
+        )
+        pool = request.services.pool
+        self._db: TenantScope | ShortTransactions = (
+            ShortTransactions(pool, opening) if subscription else TenantScope(pool, opening)
+        )
         self._loaders: Loaders | None = None
-
-    @property
-    def services(self) -> Services:
-        return self.request.services
-
-    @property
-    def settings(self) -> Settings:
-        return self.request.services.settings
-
-    @property
-    def request_id(self) -> str:
-        return self.request.request_id
 
     @property
     def caller(self) -> Principal | None:
@@ -99,39 +68,37 @@ class OperationContext:
 
     @property
     def db(self) -> Database:
-        return self._database()
-
-    def _database(self) -> TenantScope | ShortTransactions:
-        if self._db is None:
-            if self._is_subscription():
-                self._db = ShortTransactions(
-                    self.services.pool,
-                    self.caller,
-                    request_id=self.request_id,
-                    statement_timeout_ms=self.settings.statement_timeout_ms,
-                )
-            else:
-                self._db = TenantScope(
-                    self.services.pool,
-                    self.caller,
-                    request_id=self.request_id,
-                    statement_timeout_ms=self.settings.statement_timeout_ms,
-                    snapshot=self._is_query(),  # one snapshot for a whole query
-                )
         return self._db
+
+    @property
+    def statement_count(self) -> int:
+        return self._db.statement_count
 
     @property
     def loaders(self) -> Loaders:
         if self._loaders is None:
-            from iafactory.resolvers.loaders import Loaders
-
             caller = self.caller
-            self._loaders = Loaders(self.db, caller.tenant_id if caller else None)
+            self._loaders = Loaders(self._db, caller.tenant_id if caller else None)
         return self._loaders
 
     def fresh_loaders(self) -> None:
         """Forget cached rows: between subscription events, each event reads anew."""
         self._loaders = None
+
+    async def admit(self) -> None:
+        """Before execution: a caller bound to a tenant is checked against the database
+        (user, membership, tenant status) and only then spends one request of the tenant's
+        budget, so a revoked token can neither spend nor be billed to a tenant."""
+        principal = self.request.principal
+        if self.request.auth_error is not None or principal is None or principal.tenant_id is None:
+            return
+        if principal.expires_at <= datetime.now(UTC):
+            return  # the fields that need the caller answer UNAUTHENTICATED
+        await self._db.ensure_open()
+        retry_after = await self.services.rate_limits.tenant(self._db, principal.tenant_id)
+        if retry_after is not None:
+            raise RateLimited(retry_after, f"This tenant is over its request rate; retry in {retry_after} s.")
+        self.services.api_calls.count(principal.tenant_id)
 
     async def authenticated(self) -> Principal:
         """The caller, checked against the database (user, tenant status, role), or
@@ -143,7 +110,7 @@ class OperationContext:
             raise Unauthenticated()
         if principal.expires_at <= datetime.now(UTC):
             raise Unauthenticated("Invalid or expired token.")
-        await self._database().ensure_open()
+        await self._db.ensure_open()
         return principal
 
     async def tenant(self) -> tuple[Principal, UUID]:
@@ -164,18 +131,20 @@ class OperationContext:
         """The operation's transaction, ready for `elevated()`; FORBIDDEN unless the token
         and the users row both say super-admin (the opening check compared them)."""
         principal = await self.authenticated()
-        db = self._database()
-        if not principal.superadmin or not isinstance(db, TenantScope):
+        if not principal.superadmin or not isinstance(self._db, TenantScope):
             raise Forbidden("Super-admin only.")
-        return db
+        return self._db
 
     async def assume(self, principal: Principal) -> None:
         """Act as a principal that this operation has just signed in (login, register...):
         the transaction takes its ids, so the payload's nested fields resolve under RLS."""
         self._acting = principal
-        await self._database().assume(principal)
+        await self._db.assume(principal)
         self._loaders = None
 
     async def close(self, *, commit: bool) -> None:
         if isinstance(self._db, TenantScope):
             await self._db.close(commit=commit)
+
+
+Info = strawberry.Info[OperationContext]

@@ -1,6 +1,6 @@
 """One log line and the metrics of each GraphQL operation.
 
-Installed as the OUTERMOST schema extension (app.py), so that it times everything and sees
+The OUTERMOST schema extension (build_schema), so that it times everything and sees
 the errors after `ErrorCodes` has given them their contract codes. It binds request_id,
 tenant_id and user_id to structlog's context at the start of the operation, so every line
 logged while the operation runs carries them, on HTTP and on a WebSocket alike (each
@@ -39,7 +39,7 @@ class OperationTelemetry(SchemaExtension):
 
     async def on_operation(self) -> AsyncIterator[None]:
         execution = self.execution_context
-        request = execution.context  # the RequestContext: OperationScope has not replaced it yet
+        request = execution.context  # the RequestContext: OperationScope replaces it later
         structlog.contextvars.bind_contextvars(
             request_id=getattr(request, "request_id", None),
             **_identity(getattr(request, "principal", None)),

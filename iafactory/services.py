@@ -1,0 +1,80 @@
+"""The composition root: the process-wide collaborators, built once by the app's lifespan.
+
+>>> async with running_services(settings, tokens=tokens, metrics=metrics,
+...                             export_links=links, dsn=dsn) as services:
+...     ...  # serve; resolvers read `info.context.services`
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import asyncpg
+
+from iafactory.auth.tokens import TokenService
+from iafactory.db.pool import create_pool
+from iafactory.governance.exports import ExportLinks
+from iafactory.governance.metrics import Metrics
+from iafactory.governance.ratelimit import RateLimits
+from iafactory.governance.usage import ApiCallCounter
+from iafactory.settings import Settings
+from iafactory.voice.models import model_available
+from iafactory.voice.pubsub import PubSub
+from iafactory.voice.worker import VoiceRuntime
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    settings: Settings
+    tokens: TokenService
+    pool: asyncpg.Pool
+    rate_limits: RateLimits
+    metrics: Metrics
+    # Admitted requests per tenant, flushed to the monthly usage records.
+    api_calls: ApiCallCounter
+    export_links: ExportLinks
+    # The process's one LISTEN connection: transcription events for subscribers.
+    pubsub: PubSub
+    voice_available: Callable[[], bool]
+
+
+@asynccontextmanager
+async def running_services(
+    settings: Settings, *, tokens: TokenService, metrics: Metrics, export_links: ExportLinks, dsn: str
+) -> AsyncIterator[Services]:
+    """Starts the pool, the LISTEN connection, the in-process transcription workers and the
+    usage flusher; stops them in the reverse order (running jobs finish or are handed back)."""
+    pool = await create_pool(
+        dsn,
+        min_size=settings.pool_min_size,
+        max_size=settings.pool_max_size,
+        statement_cache_size=settings.statement_cache_size,
+        reset=settings.pool_reset,
+    )
+    try:
+        voice = await VoiceRuntime.start(
+            settings, dsn=dsn, pool=pool, concurrency=settings.transcribe_workers
+        )
+        try:
+            api_calls = ApiCallCounter(pool, interval=settings.usage_flush_seconds)
+            api_calls.start()
+            try:
+                yield Services(
+                    settings=settings,
+                    tokens=tokens,
+                    pool=pool,
+                    rate_limits=RateLimits(settings),
+                    metrics=metrics,
+                    api_calls=api_calls,
+                    export_links=export_links,
+                    pubsub=voice.pubsub,
+                    voice_available=lambda: model_available(settings.whisper_model, settings.data_dir),
+                )
+            finally:
+                await api_calls.stop()  # the last API-call counts are written
+        finally:
+            await voice.stop()
+    finally:
+        await pool.close()

@@ -31,6 +31,7 @@ test-fast: install-dev
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/mypy iafactory
+	$(BIN)/lint-imports
 
 bench: install-dev
 	$(BIN)/python -m bench $(ARGS)

@@ -18,7 +18,7 @@ from iafactory.db import migrate
 from iafactory.governance import exports
 from iafactory.governance import metrics as governance_metrics
 from iafactory.logging import configure_logging
-from iafactory.middleware import AuthenticationMiddleware, RequestIdMiddleware, UploadGuardMiddleware
+from iafactory.middleware import RequestIdMiddleware, UploadGuardMiddleware
 from iafactory.resolvers.system import database_ok
 from iafactory.schema.build import build_schema
 from iafactory.schema.view import GraphQLView
@@ -39,7 +39,6 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Starle
         ttl=settings.access_token_ttl,
     )
     metrics = governance_metrics.Metrics(settings)
-    governance_metrics.activate(metrics)
     export_links = exports.ExportLinks(settings)
     head = migrate.head_revision()
     graphql = GraphQLView(build_schema(settings, metrics), settings)
@@ -90,12 +89,13 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Starle
                     metrics, governance_metrics.MetricsAccess(settings), lambda: app.state.services.pool
                 ),
             ),
-            Route(exports.PATH, exports.download_endpoint(export_links, lambda: app.state.services.pool)),
+            Route(
+                exports.PATH, exports.download_endpoint(export_links, tokens, lambda: app.state.services.pool)
+            ),
         ],
         middleware=[
             Middleware(RequestIdMiddleware),
             Middleware(UploadGuardMiddleware, max_upload_bytes=settings.max_upload_bytes),
-            Middleware(AuthenticationMiddleware, tokens=tokens),
         ],
         lifespan=lifespan,
     )

@@ -1,6 +1,5 @@
-"""The request's first steps, pure ASGI, outermost first: request id → upload guard →
-bearer token. No database work here: the token is checked against the database, and the
-tenant's request budget spent, when the operation's transaction opens (schema/operation.py).
+"""Transport hygiene for every route, pure ASGI, outermost first: a request id, then the
+upload guard. Who is calling is the view's business (schema/view.py).
 
 Pure ASGI (not BaseHTTPMiddleware) so that WebSockets pass through and a body is never
 buffered here: the upload guard counts bytes as they stream in.
@@ -15,7 +14,6 @@ import uuid
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from iafactory.auth.tokens import TokenService, bearer_token
 from iafactory.errors import AppError, Forbidden, PayloadTooLarge
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
@@ -123,33 +121,3 @@ class UploadGuardMiddleware:
 
 class _BodyTooLarge(Exception):
     pass
-
-
-class AuthenticationMiddleware:
-    """Verifies a bearer token into scope["principal"] (signature, alg, iss, aud, exp).
-
-    No database work: whether the user is still a member and the tenant ACTIVE is checked
-    when the operation's transaction opens. A bad token is kept as scope["auth_error"], so
-    that fields needing no caller (login, health) still answer.
-    """
-
-    def __init__(self, app: ASGIApp, *, tokens: TokenService) -> None:
-        self.app = app
-        self.tokens = tokens
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            try:
-                token = bearer_token(header(scope, b"authorization"))
-                principal = self.tokens.verify(token) if token is not None else None
-            except AppError as error:
-                scope["auth_error"] = error
-            else:
-                scope["principal"] = principal
-            # Every log line of the request names them, None included (anonymous requests).
-            principal = scope.get("principal")
-            structlog.contextvars.bind_contextvars(
-                tenant_id=str(principal.tenant_id) if principal and principal.tenant_id else None,
-                user_id=str(principal.user_id) if principal else None,
-            )
-        await self.app(scope, receive, send)

@@ -52,10 +52,15 @@ async def running_services(
         max_size=settings.pool_max_size,
         statement_cache_size=settings.statement_cache_size,
         reset=settings.pool_reset,
+        idle_in_transaction_timeout_ms=settings.idle_in_transaction_timeout_ms,
     )
     try:
         voice = await VoiceRuntime.start(
-            settings, dsn=dsn, pool=pool, concurrency=settings.transcribe_workers
+            settings,
+            dsn=dsn,
+            pool=pool,
+            concurrency=settings.transcribe_workers,
+            on_completed=metrics.transcription,
         )
         try:
             api_calls = ApiCallCounter(pool, interval=settings.usage_flush_seconds)

@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     pool_min_size: int = Field(default=2, ge=1, alias="IAFACTORY_POOL_MIN_SIZE")
     pool_max_size: int = Field(default=10, ge=1, alias="IAFACTORY_POOL_MAX_SIZE")
     statement_timeout_ms: int = Field(default=15_000, ge=0, alias="IAFACTORY_STATEMENT_TIMEOUT_MS")
+    # Backstop: PostgreSQL ends a pooled session left idle inside a transaction this long.
+    idle_in_transaction_timeout_ms: int = Field(
+        default=60_000, ge=0, alias="IAFACTORY_IDLE_IN_TRANSACTION_TIMEOUT_MS"
+    )
     # asyncpg's RESET ALL etc. on release; off because identity is transaction-local (bench/).
     pool_reset: bool = Field(default=False, alias="IAFACTORY_POOL_RESET")
     # asyncpg's prepared-statement cache; set 0 behind PgBouncer in transaction mode.

@@ -78,6 +78,12 @@ class TokenService:
         token = jwt.encode({"alg": ALGORITHM}, claims, self._key, algorithms=[ALGORITHM])
         return IssuedToken(token=token, expires_at=datetime.fromtimestamp(now + self._ttl, UTC))
 
+    def principal(self, authorization: str | None) -> Principal | None:
+        """The caller of an `Authorization` value (HTTP header, or the WebSocket's
+        connection_init payload): None when absent, UNAUTHENTICATED when malformed or invalid."""
+        token = bearer_token(authorization)
+        return None if token is None else self.verify(token)
+
     def verify(self, token: str) -> Principal:
         """The principal of a valid token; `Unauthenticated` for anything else."""
         try:

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import asyncpg
 import click
 
-from iafactory.cli import database_url, fail, load_settings, main, with_connection
+from iafactory.cli.common import database_url, fail, load_settings, main, with_connection
 from iafactory.db import admin
 
 T = TypeVar("T")

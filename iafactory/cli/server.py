@@ -10,7 +10,7 @@ from typing import TypeVar
 
 import click
 
-from iafactory.cli import database_url, load_settings, main, with_connection
+from iafactory.cli.common import database_url, load_settings, main, with_connection
 from iafactory.db import admin, migrate
 from iafactory.settings import Settings
 

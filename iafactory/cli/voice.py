@@ -7,7 +7,7 @@ from typing import TypeVar
 
 import click
 
-from iafactory.cli import fail, main
+from iafactory.cli.common import fail, main
 
 T = TypeVar("T")
 

@@ -24,8 +24,17 @@ async def _no_session_reset(connection: asyncpg.Connection) -> None:
 
 
 async def create_pool(
-    dsn: str, *, min_size: int, max_size: int, statement_cache_size: int, reset: bool = False
+    dsn: str,
+    *,
+    min_size: int,
+    max_size: int,
+    statement_cache_size: int,
+    reset: bool = False,
+    idle_in_transaction_timeout_ms: int = 60_000,
 ) -> asyncpg.Pool:
+    """The pool. `idle_in_transaction_timeout_ms` is a backstop: PostgreSQL ends a session left
+    idle inside a transaction (a bug, a client that stopped reading) instead of letting it pin
+    a pooled connection and its locks for good."""
     pool = await asyncpg.create_pool(
         dsn,
         min_size=min_size,
@@ -33,7 +42,10 @@ async def create_pool(
         statement_cache_size=statement_cache_size,
         init=_init_connection,
         reset=None if reset else _no_session_reset,
-        server_settings={"application_name": "iafactory"},
+        server_settings={
+            "application_name": "iafactory",
+            "idle_in_transaction_session_timeout": str(idle_in_transaction_timeout_ms),
+        },
     )
     assert pool is not None
     return pool

@@ -14,17 +14,16 @@ role is switched (a test greps the package for it).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol
 from uuid import UUID
 
 import asyncpg
 
 from iafactory.auth.principal import Principal
-from iafactory.errors import from_sqlstate
+from iafactory.db.database import Database, StatementRunner, Transaction, translate
 
 DEFAULT_STATEMENT_TIMEOUT_MS = 5000
 
@@ -45,12 +44,6 @@ class Isolation(StrEnum):
 
 class ScopeClosed(RuntimeError):
     """A statement after the operation's transaction ended: it must never open another."""
-
-
-def translate(error: asyncpg.PostgresError) -> Exception:
-    """An AppError for expected database failures; the original error otherwise."""
-    app_error = from_sqlstate(error.sqlstate, error.args[0] if error.args else None)
-    return app_error if app_error is not None else error
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,68 +138,6 @@ async def _end(connection: asyncpg.Connection, *, commit: bool) -> None:
         raise translate(error) from error
 
 
-class Database(Protocol):
-    """What queries take: statements run one at a time, inside one transaction."""
-
-    statement_count: int
-
-    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]: ...
-    async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None: ...
-    async def fetchval(self, sql: str, *args: Any) -> Any: ...
-    async def execute(self, sql: str, *args: Any) -> str: ...
-
-
-class _StatementRunner:
-    """Database's methods over `connection()`, with database errors given contract codes."""
-
-    statement_count = 0
-
-    @asynccontextmanager
-    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
-        raise NotImplementedError
-        yield
-
-    async def _run(self, call: Callable[[asyncpg.Connection], Any]) -> Any:
-        async with self.connection() as connection:
-            self.statement_count += 1
-            try:
-                return await call(connection)
-            except asyncpg.PostgresError as error:
-                raise translate(error) from error
-
-    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
-        result: list[asyncpg.Record] = await self._run(lambda c: c.fetch(sql, *args))
-        return result
-
-    async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
-        result: asyncpg.Record | None = await self._run(lambda c: c.fetchrow(sql, *args))
-        return result
-
-    async def fetchval(self, sql: str, *args: Any) -> Any:
-        return await self._run(lambda c: c.fetchval(sql, *args))
-
-    async def execute(self, sql: str, *args: Any) -> str:
-        result: str = await self._run(lambda c: c.execute(sql, *args))
-        return result
-
-
-class Transaction(_StatementRunner):
-    """An open transaction on one connection (from `transaction()`)."""
-
-    def __init__(self, connection: asyncpg.Connection) -> None:
-        self._connection = connection
-        self.statement_count = 0
-
-    @property
-    def raw(self) -> asyncpg.Connection:
-        """The connection itself, for cursors and COPY (exports); still this transaction."""
-        return self._connection
-
-    @asynccontextmanager
-    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
-        yield self._connection
-
-
 @asynccontextmanager
 async def transaction(
     source: asyncpg.Pool | asyncpg.Connection,
@@ -251,7 +182,7 @@ async def _open(connection: asyncpg.Connection, opening: Opening) -> AsyncIterat
         await _end(connection, commit=committed)
 
 
-class TenantScope(_StatementRunner):
+class TenantScope(StatementRunner):
     """One query or mutation: one connection, one transaction, opened on first use.
 
     Sibling resolvers run concurrently but share the connection serially (the lock), so the
@@ -336,7 +267,7 @@ class TenantScope(_StatementRunner):
                 await self._pool.release(connection)
 
 
-class ShortTransactions(_StatementRunner):
+class ShortTransactions(StatementRunner):
     """For subscriptions: every statement in its own short tenant transaction.
 
     A subscription can live for hours; holding one transaction (and a pooled connection)

@@ -26,6 +26,7 @@ from joserfc.jwk import OctKey
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
+from iafactory.auth.tokens import TokenService
 from iafactory.db.queries import governance as governance_queries
 from iafactory.db.scope import DbRole, Isolation, transaction
 from iafactory.errors import AppError, Forbidden, NotFound, Unauthenticated
@@ -99,7 +100,9 @@ class ExportLinks:
             return None
 
 
-def download_endpoint(links: ExportLinks, pool: Callable[[], asyncpg.Pool]) -> Callable[[Request], Any]:
+def download_endpoint(
+    links: ExportLinks, tokens: TokenService, pool: Callable[[], asyncpg.Pool]
+) -> Callable[[Request], Any]:
     """The Starlette endpoint for GET /exports/{token}; `pool` returns the asyncpg pool."""
 
     async def download(request: Request) -> Response:
@@ -107,7 +110,10 @@ def download_endpoint(links: ExportLinks, pool: Callable[[], asyncpg.Pool]) -> C
         link = links.verify(request.path_params["token"])
         if link is None:
             return _error(Unauthenticated("This download link is invalid or has expired."), request_id)
-        principal = request.scope.get("principal")
+        try:
+            principal = tokens.principal(request.headers.get("authorization"))
+        except AppError:
+            principal = None  # the link is the credential; a stale access token changes nothing
         if principal is not None and principal.tenant_id != link.tenant_id:
             return _error(NotFound(), request_id)
         spool = await _spool(pool(), link, request_id or "export")

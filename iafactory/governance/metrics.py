@@ -4,8 +4,8 @@ Series (counters get _total in the exposition):
   iafactory_requests{tenant, operation_type}      GraphQL operations: query|mutation|subscription|invalid
   iafactory_errors{tenant, code}                  errors by contract code (early RATE_LIMITED included)
   iafactory_operation_duration_seconds{tenant, operation_type}   latency histogram
-  iafactory_transcription_audio_seconds{tenant}   audio transcribed, seconds (record_transcription)
-  iafactory_transcription_processing_seconds{tenant}   time spent transcribing (record_transcription)
+  iafactory_transcription_audio_seconds{tenant}   audio transcribed, seconds (Metrics.transcription)
+  iafactory_transcription_processing_seconds{tenant}   time spent transcribing (Metrics.transcription)
   iafactory_transcription_jobs{tenant, status}    QUEUED / RUNNING jobs, from the database at scrape time
 
 The tenant label is the tenant id (never the slug: it may name a person). The first
@@ -111,7 +111,8 @@ class Metrics:
         """A request answered before GraphQL ran (rate limit)."""
         self.errors.labels(self.tenant_label(tenant_id), code).inc()
 
-    def transcription(self, *, tenant_id: UUID, audio_seconds: float, processing_seconds: float) -> None:
+    def transcription(self, tenant_id: UUID, audio_seconds: float, processing_seconds: float) -> None:
+        """The voice workers' completion callback (VoiceRuntime's `on_completed`)."""
         tenant = self.tenant_label(tenant_id)
         self.audio_seconds.labels(tenant).inc(max(0.0, audio_seconds))
         self.processing_seconds.labels(tenant).inc(max(0.0, processing_seconds))
@@ -133,26 +134,6 @@ class Metrics:
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
-
-
-_active: Metrics | None = None
-
-
-def activate(metrics: Metrics) -> None:
-    """Make `metrics` the one `record_transcription` reports to (create_app calls this)."""
-    global _active
-    _active = metrics
-
-
-def record_transcription(tenant_id: UUID, *, audio_seconds: float, processing_seconds: float) -> None:
-    """For the voice worker, once a job completes. A no-op in a process without /metrics.
-
-    >>> record_transcription(job.tenant_id, audio_seconds=23.4, processing_seconds=6.1)
-    """
-    if _active is not None:
-        _active.transcription(
-            tenant_id=tenant_id, audio_seconds=audio_seconds, processing_seconds=processing_seconds
-        )
 
 
 class MetricsAccess:

@@ -17,17 +17,13 @@ from uuid import UUID
 
 import asyncpg
 
+from iafactory.db.database import Database
 from iafactory.db.queries import governance as governance_queries
 from iafactory.db.queries.governance import QUOTAS as QUOTAS  # the CLI lists them
-from iafactory.db.scope import Database, DbRole, Isolation, transaction
+from iafactory.db.scope import DbRole, Isolation, transaction
 from iafactory.governance.erasure import erase_tenant
-from iafactory.governance.portability import (
-    ImportReport,
-    PortabilityError,
-    export_tenant,
-    import_tenant,
-    tenant_digest,
-)
+from iafactory.governance.portability import PortabilityError, export_tenant, tenant_digest
+from iafactory.governance.tenant_import import ImportReport, import_tenant
 
 
 def operator() -> str:

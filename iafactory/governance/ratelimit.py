@@ -29,8 +29,8 @@ from limits import RateLimitItem, RateLimitItemPerMinute, parse
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
 
+from iafactory.db.database import Database
 from iafactory.db.queries import governance as governance_queries
-from iafactory.db.scope import Database
 from iafactory.errors import RateLimited
 from iafactory.settings import Settings
 

@@ -14,8 +14,8 @@ from uuid import UUID
 
 from iafactory.auth.principal import Principal, Role
 from iafactory.auth.tokens import TokenService, hash_refresh_token, new_refresh_token
+from iafactory.db.database import Database
 from iafactory.db.queries import auth as auth_queries
-from iafactory.db.scope import Database
 from iafactory.services import Services
 from iafactory.settings import Settings
 

@@ -21,13 +21,8 @@ from iafactory.governance.metrics import Metrics
 from iafactory.resolvers.mutation import Mutation
 from iafactory.resolvers.query import Query
 from iafactory.resolvers.subscription import Subscription
-from iafactory.schema.extensions import (
-    ErrorCodes,
-    OperationScope,
-    ReportingParserCache,
-    formatted,
-    log_unexpected,
-)
+from iafactory.schema.context import OperationScope
+from iafactory.schema.errors import ErrorCodes, ReportingParserCache, formatted, log_unexpected
 from iafactory.schema.telemetry import OperationTelemetry
 from iafactory.settings import Settings
 

@@ -1,24 +1,29 @@
-"""The typed context resolvers receive: `strawberry.Info[OperationContext]`.
+"""The typed context resolvers receive (`Info`), and the extension that scopes it.
 
-`RequestContext` is built once per HTTP request or per WebSocket connection, from the
-verified token alone (no database work: it has no teardown, and on a WebSocket it lives as
-long as the socket). `OperationContext` is built by the `OperationScope` extension for each
-query, mutation or subscription and holds what must not outlive it: the tenant-bound
-transaction and the dataloaders.
+`RequestContext` is built once per HTTP request or per WebSocket connection by the view,
+from the verified token alone (no database work: it has no teardown, and on a WebSocket it
+lives as long as the socket). `OperationContext` is built by the `OperationScope` extension
+for each query, mutation or subscription and holds what must not outlive it: the
+tenant-bound transaction and the dataloaders.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 import strawberry
+from graphql import GraphQLError
 from starlette.responses import Response
+from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
 
 from iafactory.auth.principal import Principal
-from iafactory.db.scope import Database, Isolation, Opening, ShortTransactions, TenantScope
+from iafactory.db.database import Database
+from iafactory.db.scope import Isolation, Opening, ShortTransactions, TenantScope
 from iafactory.errors import AppError, Forbidden, RateLimited, TenantRequired, Unauthenticated
 from iafactory.schema.loaders import Loaders
 from iafactory.services import Services
@@ -148,3 +153,47 @@ class OperationContext:
 
 
 Info = strawberry.Info[OperationContext]
+
+
+class OperationScope(SchemaExtension):
+    """Gives each operation its OperationContext and each query or mutation ONE tenant-bound
+    transaction (db/scope.py).
+
+    Before execution, a caller bound to a tenant is checked against the database and spends
+    one request of the tenant's budget (RATE_LIMITED refuses the whole operation). The
+    transaction commits when the operation has no error and rolls back otherwise, so a
+    failed mutation leaves no partial write. A subscription gets short transactions per
+    statement instead: it may live for hours, and this hook spans only its start.
+    """
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        execution = self.execution_context
+        request: RequestContext = execution.context
+        operation_type = execution.operation_type
+        operation = OperationContext(
+            request,
+            subscription=operation_type is OperationType.SUBSCRIPTION,
+            query=operation_type is OperationType.QUERY,
+        )
+        execution.context = operation
+        succeeded = False
+        try:
+            await operation.admit()
+            yield
+            result = execution.result
+            succeeded = result is not None and not result.errors
+        finally:
+            try:
+                await operation.close(commit=succeeded)
+            except Exception as error:  # noqa: BLE001 - a failed COMMIT must reach the client
+                if execution.result is not None:
+                    execution.result.data = None
+                    execution.result.errors = [GraphQLError(str(error), original_error=error)]
+
+    def get_results(self) -> dict[str, Any]:
+        """`extensions.sqlStatements` (IAFACTORY_EXPOSE_SQL_STATEMENT_COUNT): the statements
+        the operation sent, the opening included, the COMMIT not; N+1 tests read it."""
+        operation = self.execution_context.context
+        if isinstance(operation, OperationContext) and operation.settings.expose_sql_statement_count:
+            return {"sqlStatements": operation.statement_count}
+        return {}

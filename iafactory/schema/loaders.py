@@ -15,12 +15,12 @@ from uuid import UUID
 from aiodataloader import DataLoader
 from asyncpg import Record
 
+from iafactory.db.database import Database
 from iafactory.db.queries import documents as document_queries
 from iafactory.db.queries import members as member_queries
 from iafactory.db.queries import projects as project_queries
 from iafactory.db.queries import tenants as tenant_queries
 from iafactory.db.queries import transcriptions as transcription_queries
-from iafactory.db.scope import Database
 from iafactory.schema.pages import Page, PageRequest, Position, known, page_of
 
 T = TypeVar("T")

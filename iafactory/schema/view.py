@@ -1,4 +1,6 @@
-"""The Strawberry ASGI view: builds the RequestContext and speaks graphql-transport-ws."""
+"""The Strawberry ASGI view: verifies the bearer token into the RequestContext (no database
+work: its check against the database comes when the operation opens, schema/context.py),
+and speaks graphql-transport-ws."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
+import structlog
 from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -15,7 +18,6 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
-from iafactory.auth.tokens import bearer_token
 from iafactory.errors import HTTP_STATUS, AppError, BadUserInput, ErrorCode
 from iafactory.schema.context import RequestContext
 from iafactory.services import Services
@@ -56,14 +58,22 @@ class GraphQLView(GraphQL[RequestContext, None]):
     async def get_context(self, request: Request | WebSocket, response: Any) -> RequestContext:
         services: Services = request.app.state.services
         client = request.client
-        return RequestContext(
+        context = RequestContext(
             services=services,
             request_id=request.scope.get("request_id", ""),
             client_ip=client.host if client else "unknown",
-            principal=request.scope.get("principal"),
-            auth_error=request.scope.get("auth_error"),
             response=response if isinstance(response, Response) else None,
         )
+        if isinstance(request, Request):
+            try:
+                context.principal = services.tokens.principal(request.headers.get("authorization"))
+            except AppError as error:
+                # Kept for the fields that need a caller: login and health still answer.
+                context.auth_error = error
+            # The response names the tenant (X-Tenant-Context), every log line the caller.
+            request.scope["principal"] = context.principal
+            _bind_log_identity(context)
+        return context
 
     async def on_ws_connect(self, context: RequestContext) -> UnsetType | dict[str, object] | None:
         """The token travels in connection_init: {"Authorization": "Bearer <jwt>"}; it is
@@ -71,11 +81,12 @@ class GraphQLView(GraphQL[RequestContext, None]):
         params = context.connection_params or {}
         authorization = params.get("Authorization") or params.get("authorization")
         try:
-            token = bearer_token(str(authorization) if authorization is not None else None)
-            if token is not None:
-                context.principal = context.services.tokens.verify(token)
+            context.principal = context.services.tokens.principal(
+                str(authorization) if authorization is not None else None
+            )
         except AppError as error:
             raise ConnectionRejectionError({"code": ErrorCode.UNAUTHENTICATED.value}) from error
+        _bind_log_identity(context)
         return None  # anonymous: fields that need a caller answer UNAUTHENTICATED
 
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
@@ -93,3 +104,11 @@ class GraphQLView(GraphQL[RequestContext, None]):
 
     def encode_json(self, data: object) -> str:
         return json.dumps(data, separators=(",", ":"))
+
+
+def _bind_log_identity(context: RequestContext) -> None:
+    principal = context.principal
+    structlog.contextvars.bind_contextvars(
+        tenant_id=str(principal.tenant_id) if principal and principal.tenant_id else None,
+        user_id=str(principal.user_id) if principal else None,
+    )

@@ -24,9 +24,10 @@ from uuid import UUID
 
 import asyncpg
 
+from iafactory.db.database import Database
 from iafactory.db.queries import documents
 from iafactory.db.queries.transcriptions import COLUMNS
-from iafactory.db.scope import Database, DbRole, transaction
+from iafactory.db.scope import DbRole, transaction
 
 WORKER_STATEMENT_TIMEOUT_MS = 30_000
 TERMINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED"})

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 from uuid import UUID
 
-from iafactory.db.scope import Database
+from iafactory.db.database import Database
 from iafactory.voice.probe import AudioInfo, probe_audio
 
 _COPY_BUFFER = 1024 * 1024

@@ -14,7 +14,6 @@ import websockets
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.requests import Request
 
-from iafactory.governance import metrics as governance_metrics
 from iafactory.governance.metrics import Metrics, MetricsAccess
 from iafactory.settings import Settings
 from tests.conftest import Account, GraphQLClient, Server
@@ -159,11 +158,10 @@ def test_tenants_beyond_the_label_cap_are_counted_under_other() -> None:
     )
 
 
-def test_record_transcription_counts_audio_and_processing_seconds_per_tenant() -> None:
+def test_a_completed_transcription_counts_audio_and_processing_seconds_per_tenant() -> None:
     metrics = Metrics(Settings())
-    governance_metrics.activate(metrics)
     tenant = uuid.uuid4()
-    governance_metrics.record_transcription(tenant, audio_seconds=23.5, processing_seconds=4.0)
+    metrics.transcription(tenant, 23.5, 4.0)  # the workers' on_completed callback
     samples = {
         (s.name, s.labels.get("tenant")): s.value
         for f in text_string_to_metric_families(metrics.exposition().decode())

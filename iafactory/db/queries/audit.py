@@ -7,7 +7,7 @@ from uuid import UUID
 
 import asyncpg
 
-from iafactory.db.scope import Database
+from iafactory.db.database import Database
 
 
 async def append(

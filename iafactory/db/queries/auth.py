@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from iafactory.db.scope import Database
+from iafactory.db.database import Database
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from uuid import UUID
 
 import asyncpg
 
-from iafactory.db.scope import Database
+from iafactory.db.database import Database
 from iafactory.knowledge import language as languages
 from iafactory.knowledge.chunking import chunk_text
 

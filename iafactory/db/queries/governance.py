@@ -16,7 +16,7 @@ from uuid import UUID
 
 import asyncpg
 
-from iafactory.db.scope import Database
+from iafactory.db.database import Database
 
 QUOTAS = ("requests_per_minute", "max_projects", "max_storage_bytes", "max_audio_seconds_per_month")
 

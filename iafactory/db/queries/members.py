@@ -6,7 +6,7 @@ from uuid import UUID
 
 import asyncpg
 
-from iafactory.db.scope import Database
+from iafactory.db.database import Database
 
 USER_COLUMNS = "id, email, full_name, created_at"
 

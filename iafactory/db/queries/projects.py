@@ -8,7 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
-from iafactory.db.scope import Database
+from iafactory.db.database import Database
 
 COLUMNS = "tenant_id, id, name, description, created_by, created_at, updated_at"
 

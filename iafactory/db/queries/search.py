@@ -24,8 +24,8 @@ from uuid import UUID
 
 import asyncpg
 
+from iafactory.db.database import Database
 from iafactory.db.queries.documents import COLUMNS
-from iafactory.db.scope import Database
 from iafactory.knowledge.snippets import MATCH_END, MATCH_START
 
 # Marks that cannot occur in the text (knowledge/snippets.py turns them into <b> and </b>).

@@ -9,7 +9,7 @@ from uuid import UUID
 
 import asyncpg
 
-from iafactory.db.scope import Database
+from iafactory.db.database import Database
 from iafactory.errors import Conflict, NotFound
 
 COLUMNS = "id, name, slug, region, plan, status, created_at"

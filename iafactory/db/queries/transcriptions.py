@@ -11,7 +11,7 @@ from uuid import UUID
 
 import asyncpg
 
-from iafactory.db.scope import Database
+from iafactory.db.database import Database
 
 COLUMNS = (
     "tenant_id, id, project_id, document_id, filename, language, detected_language, status,"

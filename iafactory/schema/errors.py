@@ -1,12 +1,13 @@
-"""Schema extensions: the operation's tenant transaction, and error codes on every error.
+"""Errors, the GraphQL side: every error gets its contract code and the request id, and
+anything unexpected is logged with the request id and masked as INTERNAL.
 
-build_schema() (schema/build.py) lists them in the order they run.
+build_schema() (schema/build.py) lists these extensions in the order they run.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import structlog
@@ -14,59 +15,15 @@ from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError
 from strawberry.extensions import ParserCache, SchemaExtension
 from strawberry.types import ExecutionResult
-from strawberry.types.graphql import OperationType
 
 from iafactory.errors import AppError, ErrorCode
-from iafactory.schema.context import OperationContext, RequestContext
 
 log = structlog.get_logger("iafactory.errors")
 
-TOO_COMPLEX = re.compile(r"exceeds maximum operation depth|aliases found|more than \d+ tokens", re.IGNORECASE)
+TOO_COMPLEX = re.compile(
+    r"exceeds maximum operation depth|aliases found|more than \d+ tokens", re.IGNORECASE
+)
 INTERNAL_MESSAGE = "Internal server error."
-
-
-class OperationScope(SchemaExtension):
-    """Gives each operation its OperationContext and each query or mutation ONE tenant-bound
-    transaction (db/scope.py).
-
-    Before execution, a caller bound to a tenant is checked against the database and spends
-    one request of the tenant's budget (RATE_LIMITED refuses the whole operation). The
-    transaction commits when the operation has no error and rolls back otherwise, so a
-    failed mutation leaves no partial write. A subscription gets short transactions per
-    statement instead: it may live for hours, and this hook spans only its start.
-    """
-
-    async def on_execute(self) -> AsyncIterator[None]:
-        execution = self.execution_context
-        request: RequestContext = execution.context
-        operation_type = execution.operation_type
-        operation = OperationContext(
-            request,
-            subscription=operation_type is OperationType.SUBSCRIPTION,
-            query=operation_type is OperationType.QUERY,
-        )
-        execution.context = operation
-        succeeded = False
-        try:
-            await operation.admit()
-            yield
-            result = execution.result
-            succeeded = result is not None and not result.errors
-        finally:
-            try:
-                await operation.close(commit=succeeded)
-            except Exception as error:  # noqa: BLE001 - a failed COMMIT must reach the client
-                if execution.result is not None:
-                    execution.result.data = None
-                    execution.result.errors = [GraphQLError(str(error), original_error=error)]
-
-    def get_results(self) -> dict[str, Any]:
-        """`extensions.sqlStatements` (IAFACTORY_EXPOSE_SQL_STATEMENT_COUNT): the statements
-        the operation sent, the opening included, the COMMIT not; N+1 tests read it."""
-        operation = self.execution_context.context
-        if isinstance(operation, OperationContext) and operation.settings.expose_sql_statement_count:
-            return {"sqlStatements": operation.statement_count}
-        return {}
 
 
 class ReportingParserCache(ParserCache):

@@ -1,0 +1,83 @@
+"""What queries take: a `Database` runs statements one at a time inside one transaction,
+and gives expected database errors their contract codes (errors.py's SQLSTATE map).
+
+Transactions are opened by db/scope.py only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any, Protocol
+
+import asyncpg
+
+from iafactory.errors import from_sqlstate
+
+
+def translate(error: asyncpg.PostgresError) -> Exception:
+    """An AppError for expected database failures; the original error otherwise."""
+    app_error = from_sqlstate(error.sqlstate, error.args[0] if error.args else None)
+    return app_error if app_error is not None else error
+
+
+class Database(Protocol):
+    """What queries take: statements run one at a time, inside one transaction."""
+
+    statement_count: int
+
+    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]: ...
+    async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None: ...
+    async def fetchval(self, sql: str, *args: Any) -> Any: ...
+    async def execute(self, sql: str, *args: Any) -> str: ...
+
+
+class StatementRunner:
+    """Database's methods over `connection()`, with database errors given contract codes."""
+
+    statement_count = 0
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+        raise NotImplementedError
+        yield
+
+    async def _run(self, call: Callable[[asyncpg.Connection], Any]) -> Any:
+        async with self.connection() as connection:
+            self.statement_count += 1
+            try:
+                return await call(connection)
+            except asyncpg.PostgresError as error:
+                raise translate(error) from error
+
+    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        result: list[asyncpg.Record] = await self._run(lambda c: c.fetch(sql, *args))
+        return result
+
+    async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
+        result: asyncpg.Record | None = await self._run(lambda c: c.fetchrow(sql, *args))
+        return result
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        return await self._run(lambda c: c.fetchval(sql, *args))
+
+    async def execute(self, sql: str, *args: Any) -> str:
+        result: str = await self._run(lambda c: c.execute(sql, *args))
+        return result
+
+
+class Transaction(StatementRunner):
+    """An open transaction on one connection (from `transaction()`)."""
+
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self._connection = connection
+        self.statement_count = 0
+
+    @property
+    def raw(self) -> asyncpg.Connection:
+        """The connection itself, for cursors and COPY (exports); still this transaction."""
+        return self._connection
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+        yield self._connection

@@ -30,6 +30,8 @@ from iafactory.schema.view import GraphQLView
 from iafactory.settings import Settings
 from iafactory.voice.models import model_available
 from iafactory.voice.worker import VoiceRuntime
+from iafactory.web.cors import CrossOriginMiddleware
+from iafactory.web.pages import web_routes
 
 
 def create_app(settings: Settings, *, database_url: str | None = None) -> Starlette:
@@ -111,9 +113,11 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Starle
                 ),
             ),
             Route(exports.PATH, exports.download_endpoint(governance.export_links, lambda: services.pool)),
+            *web_routes(),
         ],
         middleware=[
             Middleware(RequestIdMiddleware),
+            Middleware(CrossOriginMiddleware, policy=settings.origin_policy),
             Middleware(UploadGuardMiddleware, max_upload_bytes=settings.max_upload_bytes),
             Middleware(AuthenticationMiddleware, tokens=lambda: tokens),
             Middleware(RateLimitMiddleware, governance=lambda: governance, tokens=lambda: tokens),

@@ -17,11 +17,12 @@ from strawberry.types.unset import UnsetType
 
 from iafactory.errors import AppError, ErrorCode
 from iafactory.resolvers.context import RequestContext, Services
+from iafactory.web.ide import BrowserFacingView
 
 STATUS_BY_CODE = {ErrorCode.RATE_LIMITED.value: 429}
 
 
-class GraphQLView(GraphQL[RequestContext, None]):
+class GraphQLView(BrowserFacingView, GraphQL[RequestContext, None]):
     def __init__(self, schema: Any, services: Services) -> None:
         settings = services.settings
         protocols = [GRAPHQL_TRANSPORT_WS_PROTOCOL]
@@ -36,6 +37,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
             max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
         )
         self.services = services
+        self.origin_policy = settings.origin_policy
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":

@@ -18,8 +18,9 @@ export function Notice({ children, kind = "info" }) {
 }
 
 export function Field({ label, hint, children }) {
-  return html`<label class="field"><span class="field-label">${label}</span>${children}
-    ${hint && html`<small class="field-hint">${hint}</small>`}</label>`;
+  // The hint stays outside the label, so that the field's accessible name is the label alone.
+  return html`<div class="field"><label class="field"><span class="field-label">${label}</span>${children}</label>
+    ${hint && html`<small class="field-hint">${hint}</small>`}</div>`;
 }
 
 export function Loading() {
@@ -88,6 +89,18 @@ export function download(filename, text, type = "text/plain") {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
+const ENTITIES = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
+
+function unescapeHtml(text) {
+  return text.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, (entity, name) => {
+    if (name[0] === "#") {
+      const code = name[1] === "x" || name[1] === "X" ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10);
+      return Number.isFinite(code) && code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : entity;
+    }
+    return ENTITIES[name.toLowerCase()] ?? entity;
+  });
+}
+
 // Turns the server's snippet (HTML-escaped text with <b>…</b> around matches) into nodes,
 // without ever handing it to innerHTML.
 export function Snippet({ html: snippet }) {
@@ -97,7 +110,7 @@ export function Snippet({ html: snippet }) {
     if (piece === "<b>") bold = true;
     else if (piece === "</b>") bold = false;
     else if (piece) {
-      const text = new DOMParser().parseFromString(piece, "text/html").documentElement.textContent;
+      const text = unescapeHtml(piece);
       parts.push(bold ? html`<mark>${text}</mark>` : text);
     }
   }

@@ -96,7 +96,7 @@ export const en = {
   "transcribe.action": "Transcribe audio",
   "transcribe.file": "Audio file",
   "transcribe.drop": "Drop an audio file here, or click to choose one",
-  "transcribe.language": "Language",
+  "transcribe.language": "Spoken language",
   "transcribe.autoDetect": "Detect automatically",
   "transcribe.addToKnowledge": "Add the transcript to the knowledge base",
   "transcribe.upload": "Upload and transcribe",

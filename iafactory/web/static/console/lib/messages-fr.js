@@ -96,7 +96,7 @@ export const fr = {
   "transcribe.action": "Transcrire un audio",
   "transcribe.file": "Fichier audio",
   "transcribe.drop": "Déposez un fichier audio ici, ou cliquez pour en choisir un",
-  "transcribe.language": "Langue",
+  "transcribe.language": "Langue parlée",
   "transcribe.autoDetect": "Détection automatique",
   "transcribe.addToKnowledge": "Ajouter la transcription à la base de connaissances",
   "transcribe.upload": "Envoyer et transcrire",

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import GraphQLClient, Server, register, start_server
+from tests.conftest import GraphQLClient, Server, register, scratch_database, start_server
 
 CHROMIUM = os.environ.get("IAFACTORY_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -52,20 +52,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def web_server(admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """`iafactory serve` on its own database, with one transcription worker (tiny.en)."""
-    from tests.conftest import scratch_database
-
+def web_database_url(admin_url: str) -> Iterator[str]:
     with scratch_database(admin_url, prefix="iafactory_web") as url:
-        running = start_server(
-            url,
-            tmp_path_factory.mktemp("web-server"),
-            IAFACTORY_TRANSCRIBE_WORKERS="1",
-            IAFACTORY_TRANSCRIBE_POLL_SECONDS="0.5",
-            IAFACTORY_WHISPER_THREADS="2",
-        )
-        yield running
-        running.stop()
+        yield url
+
+
+@pytest.fixture(scope="session")
+def web_server(web_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """`iafactory serve` on its own database, with one transcription worker (tiny.en)."""
+    running = start_server(
+        web_database_url,
+        tmp_path_factory.mktemp("web-server"),
+        IAFACTORY_TRANSCRIBE_WORKERS="1",
+        IAFACTORY_TRANSCRIBE_POLL_SECONDS="0.5",
+        IAFACTORY_WHISPER_THREADS="2",
+    )
+    yield running
+    running.stop()
 
 
 @pytest.fixture(scope="session")

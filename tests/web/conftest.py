@@ -112,6 +112,7 @@ class Console:
 
     def nav(self, name: str) -> None:
         """Follows a main-navigation link (through the menu button on a narrow screen)."""
+        self.page.locator(".topbar").wait_for()
         toggle = self.page.get_by_role("button", name="Menu")
         if toggle.is_visible():
             toggle.click()
@@ -153,7 +154,16 @@ def console(
     assert not tab.outside, f"the console asked for something beyond its server: {tab.outside}"
 
 
-LOGIN_PAYLOAD = "accessToken refreshToken expiresAt"
+LOGIN = """
+mutation Login($email: String!, $password: String!) {
+  login(input: {email: $email, password: $password}) { accessToken refreshToken expiresAt }
+}
+"""
+
+
+def login(client: GraphQLClient, email: str, password: str) -> dict[str, Any]:
+    """A session for an existing user, as the API hands it to the console."""
+    return dict(client.data(LOGIN, {"email": email, "password": password})["login"])
 
 
 @pytest.fixture
@@ -162,10 +172,7 @@ def signed_in(web_client: GraphQLClient) -> Callable[[Console, str], dict[str, A
 
     def sign_in(tab: Console, name: str = "web") -> dict[str, Any]:
         account = register(web_client, name=name)
-        payload = web_client.data(
-            f"mutation($e: String!, $p: String!) {{ login(input: {{email: $e, password: $p}}) {{ {LOGIN_PAYLOAD} }} }}",
-            {"e": account.email, "p": account.password},
-        )["login"]
+        payload = login(web_client, account.email, account.password)
         tab.page.context.add_init_script(sign_in_script(payload))
         return {"account": account, **payload}
 

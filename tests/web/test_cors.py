@@ -66,7 +66,9 @@ def test_other_paths_carry_no_cors_headers(web_server: Server) -> None:
 
 def open_socket(server: Server, origin: str) -> str:
     """The server's answer to connection_init from a page on `origin`."""
-    with connect(server.ws_url, origin=origin, subprotocols=["graphql-transport-ws"], open_timeout=10) as socket:
+    with connect(
+        server.ws_url, origin=origin, subprotocols=["graphql-transport-ws"], open_timeout=10
+    ) as socket:
         socket.send(json.dumps({"type": "connection_init", "payload": {}}))
         return str(json.loads(socket.recv(timeout=10))["type"])
 

@@ -8,7 +8,6 @@ import shutil
 import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -44,9 +43,11 @@ outcome.subscription = await new Promise((resolve) => {
     connectionParams: { Authorization: "Bearer " + token },
   });
   client.subscribe(
-    { query: "subscription { transcriptionProgress(id: \\"00000000-0000-0000-0000-000000000000\\") { transcription { id } } }" },
+    { query: "subscription($id: ID!) { transcriptionProgress(id: $id) { transcription { id } } }",
+      variables: { id: "00000000-0000-0000-0000-000000000000" } },
     { next: (result) => resolve(result.errors ? "graphql:" + result.errors[0].extensions.code : "event"),
-      error: (error) => resolve(Array.isArray(error) ? "graphql:" + error[0].extensions.code : "closed:" + error.code),
+      error: (error) => resolve(Array.isArray(error) ? "graphql:" + error[0].extensions.code
+                                                     : "closed:" + error.code),
       complete: () => resolve("complete") },
   );
 });
@@ -62,7 +63,9 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     for file in (STATIC / "vendor" / "graphql-ws").glob("*.js"):
         shutil.copy(file, root / file.name)
     handler = functools.partial(QuietHandler, directory=str(root))
-    servers = {name: ThreadingHTTPServer(("127.0.0.1", free_port()), handler) for name in ("allowed", "other")}
+    servers = {
+        name: ThreadingHTTPServer(("127.0.0.1", free_port()), handler) for name in ("allowed", "other")
+    }
     for server in servers.values():
         threading.Thread(target=server.serve_forever, daemon=True).start()
     yield {name: f"http://127.0.0.1:{server.server_address[1]}" for name, server in servers.items()}
@@ -80,7 +83,9 @@ def listed_server(
     web_database_url: str, pages: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
     """A server whose IAFACTORY_CORS_ORIGINS names only the `allowed` page's origin."""
-    running = start_server(web_database_url, tmp_path_factory.mktemp("listed"), IAFACTORY_CORS_ORIGINS=pages["allowed"])
+    running = start_server(
+        web_database_url, tmp_path_factory.mktemp("listed"), IAFACTORY_CORS_ORIGINS=pages["allowed"]
+    )
     yield running
     running.stop()
 
@@ -112,5 +117,6 @@ def test_a_page_on_another_origin_can_neither_read_nor_subscribe(
 ) -> None:
     account = register(GraphQLClient(listed_server.graphql_url), name="cors")
     seen = outcome(browser, pages["other"], listed_server, account.access_token)
-    assert "email" not in seen and "Failed to fetch" in seen.get("http", ""), seen
+    assert "email" not in seen, seen
+    assert "Failed to fetch" in seen.get("http", ""), seen
     assert seen["subscription"].startswith("closed:"), seen

@@ -10,7 +10,7 @@ from iafactory.web.origins import OriginPolicy
 
 
 def settings(**values: str) -> Settings:
-    return Settings.model_validate({"IAFACTORY_DATA_DIR": "/tmp/unused", **values})
+    return Settings.model_validate(values)
 
 
 def test_development_allows_local_dev_servers_on_any_port_by_default() -> None:
@@ -22,7 +22,13 @@ def test_development_allows_local_dev_servers_on_any_port_by_default() -> None:
 
 def test_development_default_allows_no_other_origin() -> None:
     policy = settings().origin_policy
-    for origin in ("https://localhost:5173", "http://localhost.evil.example", "http://10.0.0.1:80", "null", ""):
+    for origin in (
+        "https://localhost:5173",
+        "http://localhost.evil.example",
+        "http://10.0.0.1:80",
+        "null",
+        "",
+    ):
         assert not policy.allows(origin), origin
 
 
@@ -32,7 +38,9 @@ def test_production_allows_no_origin_by_default() -> None:
 
 
 def test_a_configured_list_replaces_the_default_and_is_normalised() -> None:
-    policy = settings(IAFACTORY_CORS_ORIGINS=" https://App.Example.com:443 , http://localhost:8080").origin_policy
+    policy = settings(
+        IAFACTORY_CORS_ORIGINS=" https://App.Example.com:443 , http://localhost:8080"
+    ).origin_policy
     assert policy.allows("https://app.example.com")
     assert policy.allows("http://localhost:8080")
     assert not policy.allows("http://localhost:5173"), "a list replaces the development default"

@@ -21,7 +21,7 @@ function MemberRow({ member, removable, onChanged }) {
   });
   return html`<li class="row">
     <div class="grow"><span class="row-title">${member.user.fullName || member.user.email}</span>
-      <small class="muted"> ${member.user.email} · ${t("members.joined", { date: formatDate(member.joinedAt) })}</small></div>
+      <small class="muted">${member.user.fullName ? ` ${member.user.email}` : ""} · ${t("members.joined", { date: formatDate(member.joinedAt) })}</small></div>
     <${Role} role=${member.role} />
     ${removable && html`<${ConfirmButton} label=${t("members.remove")} confirmLabel=${t("members.confirmRemove")} onConfirm=${remove.run} />`}
     <${Alert} error=${remove.error} />

@@ -24,6 +24,8 @@ from iafactory.schema.build import build_schema
 from iafactory.schema.view import GraphQLView
 from iafactory.services import Services, running_services
 from iafactory.settings import Settings
+from iafactory.web.cors import CrossOriginMiddleware
+from iafactory.web.pages import web_routes
 
 
 def create_app(settings: Settings, *, database_url: str | None = None) -> Starlette:
@@ -92,9 +94,11 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Starle
             Route(
                 exports.PATH, exports.download_endpoint(export_links, tokens, lambda: app.state.services.pool)
             ),
+            *web_routes(),
         ],
         middleware=[
             Middleware(RequestIdMiddleware),
+            Middleware(CrossOriginMiddleware, policy=settings.origin_policy),
             Middleware(UploadGuardMiddleware, max_upload_bytes=settings.max_upload_bytes),
         ],
         lifespan=lifespan,

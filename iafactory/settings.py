@@ -18,6 +18,8 @@ from typing import Self
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from iafactory.auth.origins import OriginPolicy, parse_origins
+
 RATE_PATTERN = re.compile(r"^\s*\d+\s*/\s*(second|minute|hour)\s*$")
 
 
@@ -91,6 +93,8 @@ class Settings(BaseSettings):
     # asyncpg's prepared-statement cache; set 0 behind PgBouncer in transaction mode.
     statement_cache_size: int = Field(default=256, ge=0, alias="IAFACTORY_STATEMENT_CACHE_SIZE")
 
+    # Browser origins allowed to call /graphql (HTTP and WebSocket) and /api/* (iafactory/web/origins.py).
+    cors_origins: str | None = Field(default=None, alias="IAFACTORY_CORS_ORIGINS")
     graphiql: bool | None = Field(default=None, alias="IAFACTORY_GRAPHIQL")
     introspection: bool | None = Field(default=None, alias="IAFACTORY_INTROSPECTION")
     legacy_graphql_ws: bool = Field(default=False, alias="IAFACTORY_LEGACY_GRAPHQL_WS")
@@ -112,6 +116,13 @@ class Settings(BaseSettings):
         if not RATE_PATTERN.match(value):
             raise ValueError("expected N/second, N/minute or N/hour")
         return value.replace(" ", "")
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins_are_parseable(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_origins(value)  # refuses '*' and anything that is not scheme://host[:port]
+        return value
 
     @field_validator("metrics_networks")
     @classmethod
@@ -143,6 +154,10 @@ class Settings(BaseSettings):
     @property
     def introspection_enabled(self) -> bool:
         return self.introspection if self.introspection is not None else not self.is_production
+
+    @property
+    def origin_policy(self) -> OriginPolicy:
+        return OriginPolicy.from_setting(self.cors_origins, production=self.is_production)
 
     def signing_secret(self) -> str:
         """The HS256 key: the configured one, else a dev secret generated once in the data dir."""

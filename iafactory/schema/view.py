@@ -22,13 +22,14 @@ from iafactory.errors import HTTP_STATUS, AppError, BadUserInput, ErrorCode
 from iafactory.schema.context import RequestContext
 from iafactory.services import Services
 from iafactory.settings import Settings
+from iafactory.web.ide import BrowserFacingView
 
 # A whole operation refused before execution answers with this status over HTTP; any other
 # GraphQL answer is 200 with the error in the body.
 REFUSED_CODES = frozenset({ErrorCode.RATE_LIMITED.value})
 
 
-class GraphQLView(GraphQL[RequestContext, None]):
+class GraphQLView(BrowserFacingView, GraphQL[RequestContext, None]):
     def __init__(self, schema: Any, settings: Settings) -> None:
         protocols = [GRAPHQL_TRANSPORT_WS_PROTOCOL]
         if settings.legacy_graphql_ws:
@@ -41,6 +42,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
             connection_init_wait_timeout=timedelta(seconds=10),
             max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
         )
+        self.origin_policy = settings.origin_policy
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":

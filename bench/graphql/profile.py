@@ -11,22 +11,33 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-# First match wins, on the frame's file path.
+# First match wins, on the frame's file (py-spy writes paths from the package root).
 AREAS = [
-    ("our loaders/pagination", re.compile(r"iafactory/resolvers/(loaders|pagination)\.py")),
-    ("our tenant scope (db/scope.py)", re.compile(r"iafactory/db/")),
-    ("our other code", re.compile(r"iafactory/")),
-    ("graphql-core", re.compile(r"/graphql/")),
-    ("Strawberry", re.compile(r"/strawberry/")),
-    ("asyncpg", re.compile(r"/asyncpg/")),
-    ("JSON", re.compile(r"/json/|orjson")),
-    ("HTTP (uvicorn, h11/httptools, Starlette)", re.compile(r"/(uvicorn|h11|httptools|starlette)/")),
-    ("token verification (joserfc, cryptography)", re.compile(r"/(joserfc|cryptography)/")),
-    ("rate limit (limits)", re.compile(r"/limits/")),
-    ("logging (structlog, logging)", re.compile(r"/(structlog|logging)/")),
-    ("asyncio", re.compile(r"/asyncio/|uvloop")),
+    (
+        "our loaders/pagination (+ DataLoader)",
+        r"iafactory/resolvers/(loaders|pagination)\.py|strawberry/dataloader",
+    ),
+    ("our tenant scope and queries (db/)", r"iafactory/db/"),
+    ("our schema extensions", r"iafactory/schema/extensions"),
+    ("our middleware (request id, auth, rate limit)", r"iafactory/(middleware|governance/)"),
+    ("our other code (resolvers, types, context)", r"iafactory/"),
+    ("graphql-core", r"graphql/"),
+    ("Strawberry extensions", r"strawberry/extensions/"),
+    ("Strawberry (view, conversion, resolver wrappers)", r"strawberry/"),
+    ("asyncpg", r"asyncpg/"),
+    ("JSON", r"json/|orjson"),
+    ("HTTP (uvicorn, httptools, Starlette)", r"uvicorn/|h11/|httptools|starlette/"),
+    ("tokens (joserfc, cryptography)", r"joserfc/|cryptography/"),
+    ("rate limit (limits)", r"limits/"),
+    ("logging (structlog, logging)", r"structlog/|logging/"),
+    ("asyncio (Python parts)", r"asyncio/"),
 ]
-FRAME = re.compile(r"\((?P<file>[^():]+)(?::\d+)?\)$")
+PATTERNS = [(name, re.compile(rf"\((?:{pattern})")) for name, pattern in AREAS]
+# Every stack starts in `iafactory serve` -> uvicorn -> asyncio.Runner.run; a sample whose
+# last Python frame is Runner.run is time in the event loop's native code (uvloop: polling
+# sockets, running callbacks, stepping tasks).
+ENTRY = "Runner.run (asyncio/runners.py"
+EVENT_LOOP = "event loop, native (uvloop, task steps)"
 
 
 def record(pid: int, seconds: int, out: Path) -> bool:
@@ -44,13 +55,14 @@ def record(pid: int, seconds: int, out: Path) -> bool:
 
 
 def area_of(frame: str) -> str:
-    match = FRAME.search(frame)
-    path = match.group("file") if match else frame
-    return next((name for name, pattern in AREAS if pattern.search(path)), "other (stdlib, builtins)")
+    if frame.startswith(ENTRY):
+        return EVENT_LOOP
+    return next((name for name, pattern in PATTERNS if pattern.search(frame)), "other (stdlib, builtins)")
 
 
 def summarise(raw: str) -> tuple[int, Counter[str], Counter[str], Counter[str]]:
-    """(samples, self by area, inclusive by area, self by leaf function) from py-spy's raw output."""
+    """(samples, self by area, inclusive by area, self by leaf function) from py-spy's raw
+    output; frames up to the event loop's entry are the process's start, in every stack."""
     total = 0
     own: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
@@ -61,10 +73,12 @@ def summarise(raw: str) -> tuple[int, Counter[str], Counter[str], Counter[str]]:
             continue
         samples = int(count)
         frames = stack.split(";")
+        entry = max((i for i, frame in enumerate(frames) if frame.startswith(ENTRY)), default=-1)
+        work = frames[entry + 1 :] or frames[-1:]
         total += samples
         own[area_of(frames[-1])] += samples
         leaves[frames[-1]] += samples
-        for area in {area_of(frame) for frame in frames}:
+        for area in {area_of(frame) for frame in work}:
             inclusive[area] += samples
     return total, own, inclusive, leaves
 

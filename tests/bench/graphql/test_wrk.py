@@ -25,7 +25,7 @@ def test_output_without_a_summary_line_is_an_error_that_shows_the_output() -> No
 
 
 def test_each_tenant_request_is_a_lua_entry_with_its_token_and_json_body() -> None:
-    chunk = wrk.lua_requests([("tok.en", {"query": '{ me { user { id } } }', "variables": {}})])
+    chunk = wrk.lua_requests([("tok.en", {"query": "{ me { user { id } } }", "variables": {}})])
 
     assert chunk == (
         "return {\n"

@@ -9,6 +9,7 @@ local threads = {}
 
 function setup(thread)
   table.insert(threads, thread)
+  thread:set("offset", #threads) -- threads start on different tenants
 end
 
 function init(args)
@@ -18,7 +19,7 @@ function init(args)
       ["Authorization"] = "Bearer " .. entry.token,
     }, entry.body)
   end
-  next_index = math.random(#prepared) -- threads start on different tenants
+  next_index = offset % #prepared
 end
 
 function request()

@@ -13,6 +13,8 @@ from contextlib import ExitStack
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import psycopg
+
 from bench.graphql import profile, wrk
 from bench.graphql.measure import Variant, load, requests_file, round_trips, verify
 from bench.graphql.queries import COMPARED, Compared
@@ -64,6 +66,9 @@ def main() -> None:
             return tenants[ROTATING : 2 * ROTATING] if compared.mutation else tenants[:ROTATING]
 
         with copy_without_rls(url) as no_rls_url, ExitStack() as running:
+            # PostgreSQL's CPU is read from /proc: only when it runs on this machine.
+            local = urlsplit(admin).hostname in (None, "", "127.0.0.1", "localhost", "::1")
+            monitor = running.enter_context(psycopg.connect(admin, autocommit=True)) if local else None
             trips = count_round_trips(url, work, selected, tenants_for)
             labels = Labels(
                 ours="iafactory serve (1 process)",
@@ -81,10 +86,8 @@ def main() -> None:
             print("every server gave every tenant its own correct answer, the same on all", flush=True)
 
             load_before = _load()
-            local = urlsplit(admin).hostname in (None, "", "127.0.0.1", "localhost", "::1")
             results = {
-                c.name: run_rounds(variants, c, tenants_for(c), work, args, admin if local else None, trips)
-                for c in selected
+                c.name: run_rounds(variants, c, tenants_for(c), work, args, monitor, trips) for c in selected
             }
             print(
                 f"\nload average before / after the rounds: {load_before} / {_load()}."
@@ -115,13 +118,13 @@ def run_rounds(
     tenants: list[Tenant],
     work: Path,
     args: argparse.Namespace,
-    admin_url: str | None,
+    monitor: psycopg.Connection | None,
     trips: dict[tuple[str, bool], float],
 ) -> dict[str, Row]:
     """A warm-up per server, then rounds in which the servers take turns (each round starts
     with the next server, so none is always first or last)."""
     files = {v.label: requests_file(work, v, compared, tenants) for v in variants}
-    options = {"admin_url": admin_url, "threads": args.threads, "connections": args.connections}
+    options = {"monitor": monitor, "threads": args.threads, "connections": args.connections}
     for variant in variants:
         load(variant, files[variant.label], seconds=args.warmup, **options)
     samples: dict[str, list] = {v.label: [] for v in variants}

@@ -28,14 +28,14 @@ def tree(pid: int) -> dict[int, float]:
     return seconds
 
 
-def backends(admin_url: str, databases: list[str]) -> dict[int, float]:
-    """CPU seconds of the client backends connected to `databases`, by pid."""
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        pids = connection.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = ANY(%s) AND backend_type = 'client backend'"
-            " AND pid <> pg_backend_pid()",
-            (databases,),
-        ).fetchall()
+def backends(monitor: psycopg.Connection, databases: list[str]) -> dict[int, float]:
+    """CPU seconds of the client backends connected to `databases`, by pid. `monitor` is one
+    connection held for the whole bench: on a busy cluster a new one may find no free slot."""
+    pids = monitor.execute(
+        "SELECT pid FROM pg_stat_activity WHERE datname = ANY(%s) AND backend_type = 'client backend'"
+        " AND pid <> pg_backend_pid()",
+        (databases,),
+    ).fetchall()
     seconds: dict[int, float] = {}
     for (pid,) in pids:
         try:
@@ -53,19 +53,19 @@ def spent(before: dict[int, float], after: dict[int, float]) -> float:
 
 @dataclass
 class Meter:
-    """`start()` then `stop()` around a load: (server CPU s, PostgreSQL CPU s). `admin_url`
+    """`start()` then `stop()` around a load: (server CPU s, PostgreSQL CPU s). `monitor`
     None: PostgreSQL is not on this machine, its CPU can't be read (NaN)."""
 
     server_pid: int
-    admin_url: str | None
+    monitor: psycopg.Connection | None
     databases: list[str]
 
     def start(self) -> None:
         self._server = tree(self.server_pid)
-        self._postgres = backends(self.admin_url, self.databases) if self.admin_url else {}
+        self._postgres = backends(self.monitor, self.databases) if self.monitor else {}
 
     def stop(self) -> tuple[float, float]:
         server = spent(self._server, tree(self.server_pid))
-        if not self.admin_url:
+        if not self.monitor:
             return server, math.nan
-        return server, spent(self._postgres, backends(self.admin_url, self.databases))
+        return server, spent(self._postgres, backends(self.monitor, self.databases))

@@ -94,10 +94,16 @@ def requests_file(directory: Path, variant: Variant, compared: Compared, tenants
 
 
 def load(
-    variant: Variant, requests: Path, *, seconds: int, admin_url: str | None, threads: int, connections: int
+    variant: Variant,
+    requests: Path,
+    *,
+    seconds: int,
+    monitor: psycopg.Connection | None,
+    threads: int,
+    connections: int,
 ) -> Sample:
     """A timed wrk run, with the server's and PostgreSQL's CPU read around it."""
-    meter = cpu.Meter(variant.server.process.pid, admin_url, [database_name(variant.database_url)])
+    meter = cpu.Meter(variant.server.process.pid, monitor, [database_name(variant.database_url)])
     meter.start()
     run = wrk.run(
         variant.server.graphql_url, requests, seconds=seconds, threads=threads, connections=connections

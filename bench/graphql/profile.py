@@ -47,13 +47,14 @@ OTHER = "other (stdlib, builtins)"
 
 
 def record(pid: int, seconds: int, out: Path) -> bool:
-    """Raw (collapsed) stacks of `pid` into `out`; False when py-spy is missing or refused."""
+    """Raw (collapsed) stacks of `pid` into `out`, native frames included (py-spy then pauses
+    the process for each sample, hence the modest rate); False when py-spy is missing or refused."""
     py_spy = shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable).parent))
     if py_spy is None:
         print("py-spy not found: pip install py-spy (the profile is skipped)")
         return False
     command = [py_spy, "record", "--pid", str(pid), "--duration", str(seconds), "--rate", "100",
-               "--format", "raw", "--output", str(out), "--nonblocking", "--native"]  # fmt: skip
+               "--format", "raw", "--output", str(out), "--native"]  # fmt: skip
     completed = subprocess.run(command, capture_output=True, text=True, check=False)
     if completed.returncode != 0:
         print(f"py-spy failed: {completed.stderr.strip()[-500:]}")

@@ -7,6 +7,7 @@ import sys
 
 BENCHMARKS = {
     "request_path": "bench.request_path",
+    "graphql": "bench.graphql",
     "voice_direct": "bench.voice_direct",
     "voice_api": "bench.voice_api",
     "retrieval": "bench.retrieval",

@@ -23,14 +23,9 @@ from pathlib import Path
 import httpx
 import psutil
 
-from tests.conftest import (
-    GraphQLClient,
-    cluster_url,
-    lift_rate_limit,
-    register,
-    scratch_database,
-    start_server,
-)
+from tests.support.database import cluster_url, lift_rate_limit, scratch_database
+from tests.support.graphql import GraphQLClient, register
+from tests.support.server import start_server
 
 NESTED = """
 { projects(first: 10) { totalCount nodes { name createdBy { email }

@@ -19,7 +19,9 @@ from click.testing import CliRunner, Result
 from joserfc import jwt
 from joserfc.jwk import OctKey
 
-from tests.conftest import JWT_SECRET, PASSWORD, REPO_ROOT, Account, GraphQLClient
+from tests.support.database import fetch_as_superuser, superuser
+from tests.support.graphql import PASSWORD, Account, GraphQLClient
+from tests.support.server import JWT_SECRET, REPO_ROOT
 
 ISSUER = "iafactory"
 AUDIENCE = "iafactory-api"
@@ -38,19 +40,18 @@ async def as_app(
     >>> async with as_app(url, tenant_id=alice.tenant_id) as sql:
     ...     await sql.fetch("SELECT * FROM projects")
     """
-    connection = await asyncpg.connect(database_url)
-    transaction = connection.transaction()
-    await transaction.start()
-    try:
-        await connection.execute("SET LOCAL ROLE iafactory_app")
-        if tenant_id is not None:
-            await connection.execute("SELECT set_config('app.tenant_id', $1, true)", tenant_id)
-        if user_id is not None:
-            await connection.execute("SELECT set_config('app.user_id', $1, true)", user_id)
-        yield connection
-    finally:
-        await transaction.rollback()
-        await connection.close()
+    async with superuser(database_url) as connection:
+        transaction = connection.transaction()
+        await transaction.start()
+        try:
+            await connection.execute("SET LOCAL ROLE iafactory_app")
+            if tenant_id is not None:
+                await connection.execute("SELECT set_config('app.tenant_id', $1, true)", tenant_id)
+            if user_id is not None:
+                await connection.execute("SELECT set_config('app.user_id', $1, true)", user_id)
+            yield connection
+        finally:
+            await transaction.rollback()
 
 
 CATALOG_SNAPSHOT = """
@@ -68,14 +69,6 @@ SELECT (SELECT version_num FROM alembic_version) AS revision,
 async def catalog_snapshot(database_url: str) -> dict[str, Any]:
     """What a migration run would change: revision, object counts, the seeded plans."""
     return dict((await fetch_as_superuser(database_url, CATALOG_SNAPSHOT))[0])
-
-
-async def fetch_as_superuser(database_url: str, query: str, *args: Any) -> list[asyncpg.Record]:
-    connection = await asyncpg.connect(database_url)
-    try:
-        return list(await connection.fetch(query, *args))
-    finally:
-        await connection.close()
 
 
 # --- tokens --------------------------------------------------------------------------------

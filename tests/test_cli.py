@@ -4,7 +4,6 @@ one-line reason on stderr with a non-zero exit for every failure."""
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -14,8 +13,10 @@ from click.testing import Result
 from graphql import build_schema
 
 from iafactory.db import migrate
-from tests.conftest import PASSWORD, REPO_ROOT, GraphQLClient, register, run_sql, with_database
 from tests.helpers import catalog_snapshot, cli, cli_inline, login, only_code
+from tests.support import database
+from tests.support.graphql import PASSWORD, GraphQLClient, register
+from tests.support.server import REPO_ROOT
 
 CONTRACT = REPO_ROOT.parent / "shared" / "contract.graphql"
 
@@ -30,10 +31,8 @@ def tenants(database_url: str) -> dict[str, list[str]]:
 
 @pytest.fixture
 def empty_database(admin_url: str) -> Iterator[str]:
-    name = f"iafactory_cli_{secrets.token_hex(4)}"
-    run_sql(admin_url, f'CREATE DATABASE "{name}"')
-    yield with_database(admin_url, name)
-    run_sql(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with database.empty_database(admin_url, prefix="iafactory_cli") as url:
+        yield url
 
 
 # --- migrate and schema ----------------------------------------------------------------------

@@ -12,9 +12,10 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import Account, GraphQLClient
-from tests.governance.conftest import SPEECH, override, sql, upload
+from tests.governance.helpers import SPEECH, override, upload
 from tests.helpers import as_app
+from tests.support.database import sql, superuser
+from tests.support.graphql import Account, GraphQLClient
 
 CREATE = "mutation($name: String!) { createProject(input: {name: $name}) { id } }"
 ADD_DOCUMENT = "mutation($t: String!, $c: String!) { addDocument(input: {title: $t, content: $c}) { id } }"
@@ -78,8 +79,7 @@ async def test_concurrent_creates_cannot_pass_the_project_quota_together(
     client: GraphQLClient, new_tenant: Callable[..., Account], database_url: str
 ) -> None:
     alice = new_tenant("race")
-    connection = await asyncpg.connect(database_url)
-    try:
+    async with superuser(database_url) as connection:
         await connection.execute(
             "INSERT INTO tenant_quota_overrides (tenant_id, quota, value) VALUES ($1, 'max_projects', 3)",
             uuid.UUID(alice.tenant_id),
@@ -98,8 +98,6 @@ async def test_concurrent_creates_cannot_pass_the_project_quota_together(
         stored = await connection.fetchval(
             "SELECT count(*) FROM projects WHERE tenant_id = $1", uuid.UUID(alice.tenant_id)
         )
-    finally:
-        await connection.close()
     codes = sorted(str(code_of(r)) for r in responses)
     assert codes == ["None"] * 3 + ["QUOTA_EXCEEDED"] * 7, (
         "exactly the limit's worth of concurrent creates succeed"

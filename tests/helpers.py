@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -168,9 +169,13 @@ def only_code(body: dict[str, Any]) -> str:
 # --- the CLI -------------------------------------------------------------------------------
 
 
+# The commands' data directory: a temporary one, never the user's (platformdirs' default).
+CLI_DATA_DIR = tempfile.TemporaryDirectory(prefix="iafactory-cli-")
+
+
 def cli(*args: str, database_url: str | None, **env: str) -> subprocess.CompletedProcess[str]:
     """Runs `iafactory ARGS` in its own process against `database_url`."""
-    environment = {**os.environ, **env}
+    environment = {**os.environ, "IAFACTORY_DATA_DIR": CLI_DATA_DIR.name, **env}
     environment.pop("DATABASE_URL", None)
     if database_url is not None:
         environment["DATABASE_URL"] = database_url
@@ -192,7 +197,10 @@ def cli_inline(*args: str, database_url: str, catch: bool = False, **env: str) -
     from iafactory.cli import main
 
     return CliRunner().invoke(
-        main, list(args), env={"DATABASE_URL": database_url, **env}, catch_exceptions=catch
+        main,
+        list(args),
+        env={"DATABASE_URL": database_url, "IAFACTORY_DATA_DIR": CLI_DATA_DIR.name, **env},
+        catch_exceptions=catch,
     )
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from iafactory.db.queries import documents
 from tests.knowledge import corpus
-from tests.support.database import cluster_url, lift_rate_limit, run_sql, scratch_database, superuser
+from tests.support.database import cluster, lift_rate_limit, run_sql, scratch_database, superuser
 from tests.support.graphql import GraphQLClient, register
 from tests.support.server import start_server
 
@@ -68,8 +68,7 @@ def main() -> None:
     args = parser.parse_args()
 
     scratch = Path(tempfile.mkdtemp(prefix="bench-retrieval-"))
-    admin = cluster_url(scratch / "embedded")
-    with scratch_database(admin, prefix="iafactory_bench") as url:
+    with cluster(scratch / "embedded") as admin, scratch_database(admin, prefix="iafactory_bench") as url:
         measure(url, admin, scratch, args)
 
 

@@ -8,15 +8,16 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests.support.database import cluster_url, scratch_database
+from tests.support.database import cluster, scratch_database
 from tests.support.graphql import Account, GraphQLClient, register
 from tests.support.server import Server, start_server
 
 
 @pytest.fixture(scope="session")
-def admin_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A superuser URL to the cluster the tests use."""
-    return cluster_url(tmp_path_factory.mktemp("embedded"))
+    with cluster(tmp_path_factory.mktemp("embedded")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -25,14 +25,22 @@ from iafactory.db import migrate
 T = TypeVar("T")
 
 
-def cluster_url(work: Path) -> str:
-    """A superuser URL: TEST_DATABASE_URL, else DATABASE_URL, else an embedded server in `work`."""
+@contextmanager
+def cluster(work: Path) -> Iterator[str]:
+    """A superuser URL: TEST_DATABASE_URL, else DATABASE_URL, else an embedded server in `work`,
+    stopped on exit when this started it (a run leaves no PostgreSQL behind)."""
     configured = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
     if configured:
-        return configured
-    from iafactory.db.embedded import start_embedded
+        yield configured
+        return
+    from iafactory.db.embedded import start_embedded, stop_embedded
 
-    return start_embedded(work).dsn
+    server = start_embedded(work)
+    try:
+        yield server.dsn
+    finally:
+        if server.started:
+            stop_embedded(work)
 
 
 def with_database(url: str, database: str) -> str:

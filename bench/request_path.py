@@ -23,14 +23,9 @@ from pathlib import Path
 import httpx
 import psutil
 
-from tests.conftest import (
-    GraphQLClient,
-    cluster_url,
-    lift_rate_limit,
-    register,
-    scratch_database,
-    start_server,
-)
+from tests.support.database import cluster, lift_rate_limit, scratch_database
+from tests.support.graphql import GraphQLClient, register
+from tests.support.server import start_server
 
 NESTED = """
 { projects(first: 10) { totalCount nodes { name createdBy { email }
@@ -123,7 +118,10 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="iafactory-bench-"))
-    with scratch_database(cluster_url(work / "embedded"), prefix="iafactory_bench") as database_url:
+    with (
+        cluster(work / "embedded") as admin_url,
+        scratch_database(admin_url, prefix="iafactory_bench") as database_url,
+    ):
         results = [
             measure("iafactory (no pool reset)", database_url, work / "a", args),
             measure("iafactory + asyncpg reset", database_url, work / "b", args, IAFACTORY_POOL_RESET="true"),

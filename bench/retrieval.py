@@ -23,19 +23,11 @@ import time
 import uuid
 from pathlib import Path
 
-import asyncpg
-
 from iafactory.db.queries import documents
-from tests.conftest import (
-    GraphQLClient,
-    cluster_url,
-    lift_rate_limit,
-    register,
-    run_sql,
-    scratch_database,
-    start_server,
-)
 from tests.knowledge import corpus
+from tests.support.database import cluster, lift_rate_limit, run_sql, scratch_database, superuser
+from tests.support.graphql import GraphQLClient, register
+from tests.support.server import start_server
 
 SEARCH = "query($q: String!) { searchKnowledge(query: $q, first: 10) { score } }"
 
@@ -44,22 +36,18 @@ async def add_noise(database_url: str, tenant_id: str, count: int, seed: int) ->
     """Filler documents built from the corpus's words, so that they compete for every query."""
     words = [w for doc in corpus.DOCUMENTS for w in doc.content.replace(",", " ").split()]
     rng = random.Random(seed)
-    connection = await asyncpg.connect(database_url)
-    try:
-        async with connection.transaction():
-            for n in range(count):
-                text = " ".join(rng.choice(words) for _ in range(rng.randint(30, 120)))
-                await documents.create(
-                    connection,
-                    tenant_id=uuid.UUID(tenant_id),
-                    project_id=None,
-                    title=f"Filler {n}",
-                    content=text,
-                    source="TEXT",
-                    created_by=None,
-                )
-    finally:
-        await connection.close()
+    async with superuser(database_url) as connection, connection.transaction():
+        for n in range(count):
+            text = " ".join(rng.choice(words) for _ in range(rng.randint(30, 120)))
+            await documents.create(
+                connection,
+                tenant_id=uuid.UUID(tenant_id),
+                project_id=None,
+                title=f"Filler {n}",
+                content=text,
+                source="TEXT",
+                created_by=None,
+            )
 
 
 def latencies(client: GraphQLClient, token: str, repeat: int) -> tuple[float, float]:
@@ -80,8 +68,7 @@ def main() -> None:
     args = parser.parse_args()
 
     scratch = Path(tempfile.mkdtemp(prefix="bench-retrieval-"))
-    admin = cluster_url(scratch / "embedded")
-    with scratch_database(admin, prefix="iafactory_bench") as url:
+    with cluster(scratch / "embedded") as admin, scratch_database(admin, prefix="iafactory_bench") as url:
         measure(url, admin, scratch, args)
 
 

@@ -35,15 +35,9 @@ from bench.voice_direct import measure_direct, measure_transcriber
 from iafactory.settings import Settings
 from iafactory.voice.transcriber import Transcriber
 from iafactory.voice.worker import _lower_priority
-from tests.conftest import (
-    GraphQLClient,
-    Server,
-    cluster_url,
-    lift_rate_limit,
-    register,
-    scratch_database,
-    start_server,
-)
+from tests.support.database import cluster, lift_rate_limit, scratch_database
+from tests.support.graphql import GraphQLClient, register
+from tests.support.server import Server, start_server
 from tests.voice_api.helpers import Subscriber, events, upload, uploaded_id
 
 ME = "{ me { user { id } tenant { id } } }"
@@ -157,7 +151,10 @@ def main() -> None:
     direct: list[float] = []
     chunked: list[float] = []
     walls: list[float] = []
-    with scratch_database(cluster_url(work / "embedded"), prefix="iafactory_bench") as database_url:
+    with (
+        cluster(work / "embedded") as admin_url,
+        scratch_database(admin_url, prefix="iafactory_bench") as database_url,
+    ):
         server = start_server(
             database_url,
             data_dir,

@@ -15,12 +15,19 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Self
 
+import platformdirs
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from iafactory.auth.origins import OriginPolicy, parse_origins
 
 RATE_PATTERN = re.compile(r"^\s*\d+\s*/\s*(second|minute|hour)\s*$")
+
+
+def default_data_dir() -> Path:
+    """The user's data directory (~/.local/share/iafactory on Linux), whatever the current
+    folder: every `iafactory` command finds the same embedded database and dev secret."""
+    return platformdirs.user_data_path("iafactory", appauthor=False)
 
 
 class Environment(StrEnum):
@@ -32,7 +39,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
     database_url: str | None = Field(default=None, alias="DATABASE_URL")
-    data_dir: Path = Field(default=Path(".iafactory"), alias="IAFACTORY_DATA_DIR")
+    data_dir: Path = Field(default_factory=default_data_dir, alias="IAFACTORY_DATA_DIR")
     env: Environment = Field(default=Environment.DEVELOPMENT, alias="IAFACTORY_ENV")
 
     jwt_secret: str | None = Field(default=None, alias="IAFACTORY_JWT_SECRET")
@@ -107,8 +114,14 @@ class Settings(BaseSettings):
     expose_sql_statement_count: bool = Field(default=False, alias="IAFACTORY_EXPOSE_SQL_STATEMENT_COUNT")
 
     log_level: str = Field(default="INFO", alias="IAFACTORY_LOG_LEVEL")
-    log_json: bool = Field(default=True, alias="IAFACTORY_LOG_JSON")
+    # Unset: JSON lines unless stderr is a terminal (then structlog's console renderer).
+    log_json: bool | None = Field(default=None, alias="IAFACTORY_LOG_JSON")
     demo_password: str | None = Field(default=None, alias="IAFACTORY_DEMO_PASSWORD")
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand_home(cls, value: Path) -> Path:
+        return value.expanduser()
 
     @field_validator("login_rate_limit", "register_rate_limit")
     @classmethod

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -19,7 +20,9 @@ from click.testing import CliRunner, Result
 from joserfc import jwt
 from joserfc.jwk import OctKey
 
-from tests.conftest import JWT_SECRET, PASSWORD, REPO_ROOT, Account, GraphQLClient
+from tests.support.database import fetch_as_superuser, superuser
+from tests.support.graphql import PASSWORD, Account, GraphQLClient
+from tests.support.server import JWT_SECRET, REPO_ROOT
 
 ISSUER = "iafactory"
 AUDIENCE = "iafactory-api"
@@ -38,19 +41,18 @@ async def as_app(
     >>> async with as_app(url, tenant_id=alice.tenant_id) as sql:
     ...     await sql.fetch("SELECT * FROM projects")
     """
-    connection = await asyncpg.connect(database_url)
-    transaction = connection.transaction()
-    await transaction.start()
-    try:
-        await connection.execute("SET LOCAL ROLE iafactory_app")
-        if tenant_id is not None:
-            await connection.execute("SELECT set_config('app.tenant_id', $1, true)", tenant_id)
-        if user_id is not None:
-            await connection.execute("SELECT set_config('app.user_id', $1, true)", user_id)
-        yield connection
-    finally:
-        await transaction.rollback()
-        await connection.close()
+    async with superuser(database_url) as connection:
+        transaction = connection.transaction()
+        await transaction.start()
+        try:
+            await connection.execute("SET LOCAL ROLE iafactory_app")
+            if tenant_id is not None:
+                await connection.execute("SELECT set_config('app.tenant_id', $1, true)", tenant_id)
+            if user_id is not None:
+                await connection.execute("SELECT set_config('app.user_id', $1, true)", user_id)
+            yield connection
+        finally:
+            await transaction.rollback()
 
 
 CATALOG_SNAPSHOT = """
@@ -68,14 +70,6 @@ SELECT (SELECT version_num FROM alembic_version) AS revision,
 async def catalog_snapshot(database_url: str) -> dict[str, Any]:
     """What a migration run would change: revision, object counts, the seeded plans."""
     return dict((await fetch_as_superuser(database_url, CATALOG_SNAPSHOT))[0])
-
-
-async def fetch_as_superuser(database_url: str, query: str, *args: Any) -> list[asyncpg.Record]:
-    connection = await asyncpg.connect(database_url)
-    try:
-        return list(await connection.fetch(query, *args))
-    finally:
-        await connection.close()
 
 
 # --- tokens --------------------------------------------------------------------------------
@@ -175,9 +169,13 @@ def only_code(body: dict[str, Any]) -> str:
 # --- the CLI -------------------------------------------------------------------------------
 
 
+# The commands' data directory: a temporary one, never the user's (platformdirs' default).
+CLI_DATA_DIR = tempfile.TemporaryDirectory(prefix="iafactory-cli-")
+
+
 def cli(*args: str, database_url: str | None, **env: str) -> subprocess.CompletedProcess[str]:
     """Runs `iafactory ARGS` in its own process against `database_url`."""
-    environment = {**os.environ, **env}
+    environment = {**os.environ, "IAFACTORY_DATA_DIR": CLI_DATA_DIR.name, **env}
     environment.pop("DATABASE_URL", None)
     if database_url is not None:
         environment["DATABASE_URL"] = database_url
@@ -199,7 +197,10 @@ def cli_inline(*args: str, database_url: str, catch: bool = False, **env: str) -
     from iafactory.cli import main
 
     return CliRunner().invoke(
-        main, list(args), env={"DATABASE_URL": database_url, **env}, catch_exceptions=catch
+        main,
+        list(args),
+        env={"DATABASE_URL": database_url, "IAFACTORY_DATA_DIR": CLI_DATA_DIR.name, **env},
+        catch_exceptions=catch,
     )
 
 

@@ -19,7 +19,7 @@ from bench.graphql import profile, wrk
 from bench.graphql.measure import Variant, load, requests_file, round_trips, verify
 from bench.graphql.queries import COMPARED, Compared
 from bench.graphql.report import Labels, Row, goals, table
-from bench.graphql.scratch import cluster_url, copy_without_rls, scratch_database
+from bench.graphql.scratch import cluster, copy_without_rls, scratch_database
 from bench.graphql.seed import Tenant, seed
 from bench.graphql.servers import install_postgraphile, postgraphile_version, start_ours, start_postgraphile
 from bench.graphql.wirecount import RoundTripCounter, proxied
@@ -53,8 +53,7 @@ def main() -> None:
     selected = [c for c in COMPARED if c.name in args.queries.split(",")]
     work = Path(tempfile.mkdtemp(prefix="iafactory-bench-graphql-"))
     install_postgraphile()
-    admin = cluster_url(work / "embedded")
-    with scratch_database(admin, prefix="iafactory_bench") as url:
+    with cluster(work / "embedded") as admin, scratch_database(admin, prefix="iafactory_bench") as url:
         started = time.monotonic()
         tenants = seed(
             url, tenants=args.tenants, projects=args.projects, documents=args.documents, secret=SECRET

@@ -13,9 +13,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
-from tests.conftest import cluster_url, scratch_database
+from tests.support.database import cluster, scratch_database
 
-__all__ = ["cluster_url", "copy_without_rls", "database_name", "scratch_database"]
+__all__ = ["cluster", "copy_without_rls", "database_name", "scratch_database"]
 
 
 def database_name(url: str) -> str:

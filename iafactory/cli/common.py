@@ -35,13 +35,26 @@ def load_settings() -> Settings:
         raise  # unreachable
 
 
-def database_url(settings: Settings) -> tuple[str, bool]:
-    """The DSN to use, and whether it is the embedded server (started here if needed)."""
+def database_url(settings: Settings, *, say: Callable[[str], None] | None = None) -> tuple[str, bool]:
+    """The DSN to use, and whether it is the embedded server.
+
+    Without DATABASE_URL, the embedded server of IAFACTORY_DATA_DIR: reused when it runs
+    already (another command started it), else started here and stopped when this command
+    ends, Ctrl-C included. `say` is told what is being done (the first start takes a while).
+    """
     if settings.database_url:
         return settings.database_url, False
-    from iafactory.db.embedded import start_embedded
+    from iafactory.db.embedded import is_initialised, start_embedded, stop_embedded
 
-    return start_embedded(settings.data_dir.resolve()).dsn, True
+    data_dir = settings.data_dir.resolve()
+    if say is not None:
+        first = "" if is_initialised(data_dir) else " (first run: creating the database cluster)"
+        say(f"Starting the embedded PostgreSQL in {data_dir / 'pg'}{first}")
+    server = start_embedded(data_dir)
+    context = click.get_current_context(silent=True)
+    if server.started and context is not None:
+        context.call_on_close(lambda: stop_embedded(data_dir))
+    return server.dsn, True
 
 
 def with_connection(dsn: str, action: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import asyncpg
 import click
 
+from iafactory.cli import units
 from iafactory.cli.common import database_url, fail, load_settings, main, with_connection
 from iafactory.db import admin
 
@@ -40,9 +41,11 @@ def tenant() -> None:
 
 @tenant.command("list")
 def tenant_list() -> None:
+    """Every tenant, oldest first, one per line (tab-separated, under a header row)."""
     dsn, _ = database_url(load_settings())
+    click.echo("SLUG\tNAME\tREGION\tPLAN\tSTATUS\tMEMBERS\tID")
     for t in with_connection(dsn, admin.list_tenants):
-        click.echo(f"{t.slug}\t{t.name}\t{t.region}\t{t.plan}\t{t.status}\t{t.members} members\t{t.id}")
+        click.echo(f"{t.slug}\t{t.name}\t{t.region}\t{t.plan}\t{t.status}\t{t.members}\t{t.id}")
 
 
 @tenant.command("create")
@@ -196,11 +199,23 @@ def tenant_quota(slug: str, assignments: tuple[str, ...]) -> None:
         "max_storage_bytes": usage["storage_bytes"],
         "max_audio_seconds_per_month": usage["audio_seconds_this_month"],
     }
-    click.echo(f"{slug}: plan {limits['plan']}")
+    shown: dict[str, Callable[[Any], str]] = {
+        "requests_per_minute": lambda v: f"{v}/minute",
+        "max_projects": str,
+        "max_storage_bytes": units.size,
+        "max_audio_seconds_per_month": units.duration,
+    }
+    rows = [("QUOTA", "LIMIT", "SET BY", "USED")]
     for name in operations.QUOTAS:
-        value = "unlimited" if limits[name] is None else limits[name]
-        source = "override" if name in result["overridden"] else "plan"
-        click.echo(f"  {name}\t{value}\t({source})" + (f"\tused {used[name]}" if name in used else ""))
+        show = shown[name]
+        limit = "unlimited" if limits[name] is None else show(limits[name])
+        source = "operator override" if name in result["overridden"] else f"plan {limits['plan']}"
+        rows.append((name, limit, source, show(used[name]) if name in used else ""))
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    click.echo(f"{slug}: plan {limits['plan']}")
+    for row in rows:
+        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        click.echo(("  " + "  ".join(cells)).rstrip())
 
 
 @main.group()

@@ -6,11 +6,12 @@ import asyncio
 import json
 import os
 import secrets
+import socket
 from typing import TypeVar
 
 import click
 
-from iafactory.cli.common import database_url, load_settings, main, with_connection
+from iafactory.cli.common import database_url, fail, load_settings, main, with_connection
 from iafactory.db import admin, migrate
 from iafactory.settings import Settings
 
@@ -23,17 +24,26 @@ DEMO_EMAIL = "admin@iafactory.demo"
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=int)
 def serve(host: str, port: int, workers: int) -> None:
-    """Apply pending migrations, then serve HTTP + WebSocket (GraphiQL at /graphql)."""
+    """Apply pending migrations, then serve HTTP + WebSocket (GraphiQL at /graphql).
+
+    Without DATABASE_URL it starts the embedded PostgreSQL of IAFACTORY_DATA_DIR, and stops
+    it again on Ctrl-C (unless another command had started it).
+    """
     import uvicorn
 
+    from iafactory.logging import configure_logging
+
     settings = load_settings()
-    dsn, embedded = database_url(settings)
+    _refuse_a_taken_port(host, port)  # before the embedded database: fail in one line, at once
+    configure_logging(settings)
+    dsn, embedded = database_url(settings, say=click.echo)
+    click.echo("Applying database migrations")
     migrate.upgrade(dsn)
     if embedded:
         _announce_demo(settings, dsn)
     # Worker processes rebuild the app from the environment: hand them the resolved DSN.
     os.environ["DATABASE_URL"] = dsn
-    click.echo(f"IAFactory serving on http://{host}:{port}/graphql (GraphiQL in a browser)")
+    click.echo(f"IAFactory serving on http://{host}:{port}/graphql (GraphiQL in a browser); Ctrl-C stops")
     uvicorn.run(
         "iafactory.app:app_from_environment",
         factory=True,
@@ -41,12 +51,30 @@ def serve(host: str, port: int, workers: int) -> None:
         port=port,
         workers=workers,
         log_level="warning",
+        log_config=None,  # uvicorn's records go through our root handler (iafactory/logging.py)
         ws="websockets-sansio",
     )
 
 
+def _refuse_a_taken_port(host: str, port: int) -> None:
+    try:
+        family, kind, protocol, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as error:
+        fail(f"cannot listen on {host}: {error.strerror}")
+        raise  # unreachable
+    with socket.socket(family, kind, protocol) as probe:
+        # Like uvicorn: a port in TIME_WAIT is free; a live listener still makes bind fail.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            fail(f"cannot listen on {host}:{port}: {error.strerror} (choose another with --port)")
+
+
 def _announce_demo(settings: Settings, dsn: str) -> None:
-    credentials_file = settings.data_dir / "demo-credentials.json"
+    credentials_file = settings.data_dir.resolve() / "demo-credentials.json"
     password = settings.demo_password or secrets.token_urlsafe(12)
     created = with_connection(dsn, lambda c: admin.seed_demo(c, email=DEMO_EMAIL, password=password))
     if created:

@@ -50,9 +50,15 @@ def transcribe(
     quiet: bool,
 ) -> None:
     """Transcribe FILE through the API, with a live progress bar; print the text or SRT/VTT."""
+    import httpx
+    from gql.transport.exceptions import TransportConnectionFailed, TransportError
+    from websockets.exceptions import WebSocketException
+
     from iafactory.voice.client import ClientError, run
 
     try:
+        # Before any progress bar: a server that is down is then one line, at once.
+        httpx.head(url, timeout=10)
         run(
             file,
             url=url,
@@ -68,3 +74,12 @@ def transcribe(
         )
     except ClientError as error:
         fail(str(error))
+    # A server that is down, unreachable or failing: one line, never a traceback.
+    except (TransportConnectionFailed, httpx.TransportError, OSError) as error:
+        fail(f"cannot reach the server at {url} ({_first_line(error)}): is `iafactory serve` running?")
+    except (TransportError, WebSocketException) as error:
+        fail(f"the server at {url} failed: {_first_line(error)}")
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]

@@ -22,7 +22,7 @@ import subprocess
 import time
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeAlias
 from urllib.parse import quote
@@ -58,6 +58,8 @@ class EmbeddedPostgresError(RuntimeError):
 class EmbeddedServer:
     dsn: str
     data_dir: Path
+    # True when this call started the server (it was not running): its caller may stop it.
+    started: bool = field(default=False, compare=False)
 
 
 def start_embedded(data_dir: Path, *, database: str = "iafactory") -> EmbeddedServer:
@@ -67,7 +69,7 @@ def start_embedded(data_dir: Path, *, database: str = "iafactory") -> EmbeddedSe
     killed process is reused, a stale postmaster.pid is cleared. `database` is created if missing.
 
     Example:
-        server = start_embedded(Path(".iafactory"))
+        server = start_embedded(Path("~/.local/share/iafactory"))
         server.dsn  # 'postgresql://postgres@127.0.0.1:41234/iafactory'
     """
     data_dir = data_dir.expanduser().resolve()
@@ -84,7 +86,12 @@ def start_embedded(data_dir: Path, *, database: str = "iafactory") -> EmbeddedSe
             port = _adopt(running, data_dir / "pg.port")
         _create_database(port, database)
     dsn = f"postgresql://{SUPERUSER}@{HOST}:{port}/{quote(database, safe='')}"
-    return EmbeddedServer(dsn=dsn, data_dir=data_dir)
+    return EmbeddedServer(dsn=dsn, data_dir=data_dir, started=running is None)
+
+
+def is_initialised(data_dir: Path) -> bool:
+    """Whether `data_dir` holds a cluster already (else the first start runs initdb)."""
+    return (data_dir.expanduser() / "pg" / "PG_VERSION").exists()
 
 
 def stop_embedded(data_dir: Path) -> None:

@@ -3,15 +3,14 @@ forgets a convention fails here, whoever's revision added it."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 import asyncpg
 import pytest
 
 from iafactory.db import migrate
-from tests.conftest import run_sql, with_database
-from tests.helpers import catalog_snapshot, fetch_as_superuser
+from tests.helpers import catalog_snapshot
+from tests.support.database import empty_database, fetch_as_superuser
 
 APP, OWNER, SUPERADMIN = "iafactory_app", "iafactory_owner", "iafactory_superadmin"
 USER_SCHEMAS = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'"
@@ -276,10 +275,8 @@ async def test_migrating_again_is_a_no_op(database_url: str) -> None:
 
 @pytest.fixture
 def second_database(admin_url: str) -> Any:
-    name = f"iafactory_second_{secrets.token_hex(4)}"
-    run_sql(admin_url, f'CREATE DATABASE "{name}"')
-    yield with_database(admin_url, name)
-    run_sql(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with empty_database(admin_url, prefix="iafactory_second") as url:
+        yield url
 
 
 async def test_a_second_database_in_the_same_cluster_migrates_with_the_roles_already_there(

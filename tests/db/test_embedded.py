@@ -1,6 +1,5 @@
 """The embedded PostgreSQL: what `iafactory serve` and the tests use when no DATABASE_URL is set."""
 
-import asyncio
 import os
 import signal
 import socket
@@ -11,11 +10,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import asyncpg
 import psutil
 import pytest
 
 from iafactory.db.embedded import EmbeddedServer, start_embedded, stop_embedded
+from tests.support.database import superuser_value
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # Starts the server of argv[1] from another process, prints its DSN, then waits on stdin.
@@ -26,14 +25,7 @@ START_AND_WAIT = (
 
 
 def fetchval(dsn: str, query: str) -> Any:
-    async def fetch() -> Any:
-        connection = await asyncpg.connect(dsn)
-        try:
-            return await connection.fetchval(query)
-        finally:
-            await connection.close()
-
-    return asyncio.run(fetch())
+    return superuser_value(dsn, query)
 
 
 def postmaster_pid(data_dir: Path) -> int:

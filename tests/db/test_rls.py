@@ -14,6 +14,7 @@ import asyncpg
 import pytest
 
 from tests.helpers import as_app
+from tests.support.database import superuser
 
 TENANT_TABLES = """
 SELECT c.oid::regclass::text AS name,
@@ -90,8 +91,7 @@ async def _seed_tenant(
 
 @pytest.fixture(scope="module")
 async def world(database_url: str) -> AsyncIterator[World]:
-    sql = await asyncpg.connect(database_url)
-    try:
+    async with superuser(database_url) as sql:
         users = [
             await sql.fetchval(
                 "INSERT INTO users (email, password_hash) VALUES ($1, 'not-a-real-hash') RETURNING id::text",
@@ -105,16 +105,11 @@ async def world(database_url: str) -> AsyncIterator[World]:
         yield World(
             tenant_a, tenant_b, alice, bob, shared, project_a, project_b, lonely_a, document_a, document_b
         )
-    finally:
-        await sql.close()
 
 
 async def tenant_tables(database_url: str) -> list[asyncpg.Record]:
-    sql = await asyncpg.connect(database_url)
-    try:
+    async with superuser(database_url) as sql:
         tables = list(await sql.fetch(TENANT_TABLES))
-    finally:
-        await sql.close()
     assert {"projects", "documents", "audit_log", "tenant_memberships"} <= {t["name"] for t in tables}, tables
     return tables
 

@@ -1,34 +1,14 @@
-"""Governance test fixtures: a server of its own with tight limits, SQL helpers for operator
-actions (quota overrides), and a GraphQL multipart upload."""
+"""Governance fixtures: a server of its own with tight limits, and a client on it."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-import uuid
-from collections.abc import Awaitable, Callable, Iterator
-from pathlib import Path
-from typing import Any, TypeVar
+from collections.abc import Iterator
 
-import asyncpg
-import httpx
 import pytest
 
-from tests.conftest import GraphQLClient, Server, start_server
-
-T = TypeVar("T")
-AUDIO = Path(__file__).resolve().parents[1] / "fixtures" / "audio"
-SPEECH = AUDIO / "speech_en.wav"  # about 23 s of English
-TRANSCRIBE = "mutation($file: Upload!) { transcribeAudio(file: $file) { id status duration } }"
-
-OVERRIDE = (
-    "INSERT INTO tenant_quota_overrides (tenant_id, quota, value) VALUES ($1, $2, $3)"
-    " ON CONFLICT (tenant_id, quota) DO UPDATE SET value = EXCLUDED.value"
-)
-
-# The governed server's sign-in limits, low enough to reach in a test.
-LOGIN_LIMIT = 3
-REGISTER_LIMIT = 2
+from tests.governance.helpers import LOGIN_LIMIT, REGISTER_LIMIT
+from tests.support.graphql import GraphQLClient
+from tests.support.server import Server, start_server
 
 
 @pytest.fixture(scope="package")
@@ -52,57 +32,3 @@ def governed(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
 @pytest.fixture(scope="package")
 def gov_client(governed: Server) -> GraphQLClient:
     return GraphQLClient(governed.graphql_url)
-
-
-def on_database(database_url: str, action: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
-    """Runs `action` on one superuser connection (an operator at the psql prompt)."""
-
-    async def run() -> T:
-        connection = await asyncpg.connect(database_url)
-        try:
-            return await action(connection)
-        finally:
-            await connection.close()
-
-    return asyncio.run(run())
-
-
-def sql(database_url: str, query: str, *args: Any) -> list[asyncpg.Record]:
-    """One statement as the superuser."""
-
-    async def fetch(connection: asyncpg.Connection) -> list[asyncpg.Record]:
-        return list(await connection.fetch(query, *args))
-
-    return on_database(database_url, fetch)
-
-
-def override(database_url: str, tenant_id: str, quota: str, value: float | None) -> None:
-    """An operator's per-tenant override of one plan limit (None: unlimited)."""
-    sql(database_url, OVERRIDE, uuid.UUID(tenant_id), quota, value)
-
-
-async def override_async(database_url: str, tenant_id: str, quota: str, value: float | None) -> None:
-    """`override`, from an async test."""
-    connection = await asyncpg.connect(database_url)
-    try:
-        await connection.execute(OVERRIDE, uuid.UUID(tenant_id), quota, value)
-    finally:
-        await connection.close()
-
-
-def upload(
-    client: GraphQLClient, token: str, path: Path = SPEECH, *, request_id: str | None = None
-) -> httpx.Response:
-    """transcribeAudio through the GraphQL multipart request spec."""
-    headers = {"Authorization": f"Bearer {token}", "Apollo-Require-Preflight": "true"}
-    if request_id:
-        headers["X-Request-ID"] = request_id
-    return client.http.post(
-        client.url,
-        data={
-            "operations": json.dumps({"query": TRANSCRIBE, "variables": {"file": None}}),
-            "map": json.dumps({"0": ["variables.file"]}),
-        },
-        files={"0": (path.name, path.read_bytes(), "audio/wav")},
-        headers=headers,
-    )

@@ -15,9 +15,10 @@ from graphql import GraphQLObjectType, build_schema
 
 from iafactory.schema.build import build_schema as build_server_schema
 from iafactory.settings import Settings
-from tests.conftest import PASSWORD, Account, GraphQLClient, register
-from tests.governance.conftest import sql, upload
+from tests.governance.helpers import upload
 from tests.helpers import add_member, as_app, create_superadmin, login
+from tests.support.database import sql
+from tests.support.graphql import PASSWORD, Account, GraphQLClient, register
 
 
 @dataclass

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Account, GraphQLClient
-from tests.governance.conftest import sql, upload
+from tests.governance.helpers import upload
 from tests.helpers import cli
+from tests.support.database import sql
+from tests.support.graphql import Account, GraphQLClient
 
 ME = "{ me { role } }"
 ADD = 'mutation($c: String!) { addDocument(input: {title: "t", content: $c}) { id } }'

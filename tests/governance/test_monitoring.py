@@ -16,8 +16,9 @@ from starlette.requests import Request
 
 from iafactory.governance.metrics import Metrics, MetricsAccess
 from iafactory.settings import Settings
-from tests.conftest import Account, GraphQLClient, Server
-from tests.governance.conftest import upload
+from tests.governance.helpers import upload
+from tests.support.graphql import Account, GraphQLClient
+from tests.support.server import Server
 
 ME = "query Whoami { me { role } }"
 DELETE = "mutation Gone($id: ID!) { deleteProject(id: $id) }"

@@ -21,9 +21,11 @@ import pytest
 
 from iafactory.governance import operations
 from iafactory.governance.portability import PortabilityError
-from tests.conftest import Account, GraphQLClient, Server, register
-from tests.governance.conftest import on_database, override, sql, upload
+from tests.governance.helpers import override, upload
 from tests.helpers import add_member, cli, login
+from tests.support.database import on_database, sql
+from tests.support.graphql import Account, GraphQLClient, register
+from tests.support.server import Server
 
 TENANT_TABLES = """
 SELECT c.oid::regclass::text AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace

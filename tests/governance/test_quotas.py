@@ -12,9 +12,10 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import Account, GraphQLClient
-from tests.governance.conftest import SPEECH, override, sql, upload
+from tests.governance.helpers import SPEECH, override, upload
 from tests.helpers import as_app
+from tests.support.database import sql, superuser
+from tests.support.graphql import Account, GraphQLClient
 
 CREATE = "mutation($name: String!) { createProject(input: {name: $name}) { id } }"
 ADD_DOCUMENT = "mutation($t: String!, $c: String!) { addDocument(input: {title: $t, content: $c}) { id } }"
@@ -78,8 +79,7 @@ async def test_concurrent_creates_cannot_pass_the_project_quota_together(
     client: GraphQLClient, new_tenant: Callable[..., Account], database_url: str
 ) -> None:
     alice = new_tenant("race")
-    connection = await asyncpg.connect(database_url)
-    try:
+    async with superuser(database_url) as connection:
         await connection.execute(
             "INSERT INTO tenant_quota_overrides (tenant_id, quota, value) VALUES ($1, 'max_projects', 3)",
             uuid.UUID(alice.tenant_id),
@@ -98,8 +98,6 @@ async def test_concurrent_creates_cannot_pass_the_project_quota_together(
         stored = await connection.fetchval(
             "SELECT count(*) FROM projects WHERE tenant_id = $1", uuid.UUID(alice.tenant_id)
         )
-    finally:
-        await connection.close()
     codes = sorted(str(code_of(r)) for r in responses)
     assert codes == ["None"] * 3 + ["QUOTA_EXCEEDED"] * 7, (
         "exactly the limit's worth of concurrent creates succeed"
@@ -222,3 +220,32 @@ def test_the_quota_triggers_are_attached_to_every_table_a_plan_limits(database_u
         ("transcriptions", "quota_audio"),
         ("transcriptions", "quota_audio_counts"),
     } <= attached, attached
+
+
+async def test_a_quota_error_names_the_plans_limit_in_human_units(
+    new_tenant: Callable[..., Account], database_url: str
+) -> None:
+    alice = new_tenant("planlimit")
+    async with as_app(database_url, tenant_id=alice.tenant_id, user_id=alice.user_id) as sql_app:
+        with pytest.raises(asyncpg.PostgresError) as refused:
+            await sql_app.execute(
+                "INSERT INTO transcriptions (tenant_id, filename, duration) VALUES ($1, 'long.wav', 4000)",
+                uuid.UUID(alice.tenant_id),
+            )
+    assert refused.value.sqlstate == "IA402"
+    assert str(refused.value) == "Quota exceeded: the FREE plan allows at most 1 hour of audio per month."
+
+
+def test_a_quota_error_says_when_the_limit_is_an_operators_override(
+    client: GraphQLClient, new_tenant: Callable[..., Account], database_url: str
+) -> None:
+    alice = new_tenant("overridden")
+    override(database_url, alice.tenant_id, "max_projects", 2)
+    for number in range(2):
+        client.data(CREATE, {"name": f"project {number}"}, token=alice.access_token)
+    refused = client.execute(CREATE, {"name": "third"}, token=alice.access_token)
+    assert code_of(refused) == "QUOTA_EXCEEDED", refused
+    assert refused["errors"][0]["message"] == (
+        "Quota exceeded: an operator's override allows this tenant at most 2 projects"
+        " (instead of the FREE plan's limit)."
+    ), "not 'the plan allows at most 2': the plan allows 20"

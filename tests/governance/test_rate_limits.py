@@ -17,8 +17,9 @@ import websockets
 
 from iafactory.governance.ratelimit import RateLimits
 from iafactory.settings import Settings
-from tests.conftest import Account, GraphQLClient, Server, start_server
-from tests.governance.conftest import LOGIN_LIMIT, REGISTER_LIMIT, override, override_async
+from tests.governance.helpers import LOGIN_LIMIT, REGISTER_LIMIT, override
+from tests.support.graphql import Account, GraphQLClient
+from tests.support.server import Server, start_server
 
 ME = "{ me { role } }"
 FREE_REQUESTS_PER_MINUTE = 120
@@ -82,7 +83,7 @@ async def test_websocket_subscribes_spend_the_tenant_budget_and_are_refused_over
     governed: Server, new_tenant: Callable[..., Account], database_url: str
 ) -> None:
     alice = new_tenant("socket")
-    await override_async(database_url, alice.tenant_id, "requests_per_minute", 2)
+    override(database_url, alice.tenant_id, "requests_per_minute", 2)
     unknown = uuid.uuid4()
     async with websockets.connect(governed.ws_url, subprotocols=["graphql-transport-ws"]) as ws:
         await ws.send(

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PASSWORD, Account, GraphQLClient, error_codes, register
 from tests.helpers import add_member, login, only_code, token_claims, token_header, without_request_id
+from tests.support.graphql import PASSWORD, Account, GraphQLClient, error_codes, register
 
 REGISTER = """
 mutation Register($input: RegisterInput!) {

@@ -15,8 +15,10 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import pytest
 
-from tests.conftest import Account, GraphQLClient, Server, register, run_sql, start_server
-from tests.helpers import create_superadmin, fetch_as_superuser
+from tests.helpers import create_superadmin
+from tests.support.database import fetch_as_superuser, run_sql
+from tests.support.graphql import Account, GraphQLClient, register
+from tests.support.server import Server, start_server
 
 TENANTS = 8
 REQUESTS_PER_TENANT = 26  # half creates, half lists, all interleaved across tenants

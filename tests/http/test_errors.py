@@ -14,8 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import REPO_ROOT, Account, GraphQLClient, register
 from tests.helpers import only_code
+from tests.support.graphql import Account, GraphQLClient, register
+from tests.support.server import REPO_ROOT
 
 CONTRACT_CODES = {
     "UNAUTHENTICATED",

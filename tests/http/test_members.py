@@ -7,8 +7,8 @@ import uuid
 
 import pytest
 
-from tests.conftest import Account, GraphQLClient, register
 from tests.helpers import add_member, only_code, token_in, without_request_id
+from tests.support.graphql import Account, GraphQLClient, register
 
 MEMBERS = "{ members { role joinedAt user { id email } } }"
 ADD = """mutation($email: String!, $role: MemberRole) {

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Account, GraphQLClient, error_codes, register
 from tests.helpers import only_code, without_request_id
+from tests.support.graphql import Account, GraphQLClient, error_codes, register
 
 FIELDS = "id name description createdAt updatedAt createdBy { id email }"
 CREATE = f"mutation($input: CreateProjectInput!) {{ createProject(input: $input) {{ {FIELDS} }} }}"

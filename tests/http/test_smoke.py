@@ -1,6 +1,6 @@
 """The server answers over real HTTP, and a registered tenant can use its token."""
 
-from tests.conftest import GraphQLClient, register
+from tests.support.graphql import GraphQLClient, register
 
 
 def test_a_new_tenant_sees_itself_through_me(client: GraphQLClient) -> None:

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PASSWORD, Account, GraphQLClient, error_codes, register
 from tests.helpers import create_superadmin, login, only_code
+from tests.support.database import superuser
+from tests.support.graphql import PASSWORD, Account, GraphQLClient, error_codes, register
 
 TENANTS = """query($first: Int, $after: String) {
   tenants(first: $first, after: $after) {
@@ -228,17 +229,12 @@ def test_billing_usage_is_forbidden_to_a_tenant_owner_and_rejects_a_bad_month(
 async def test_every_superadmin_action_lands_in_the_superadmin_audit_log(
     client: GraphQLClient, root: str, database_url: str
 ) -> None:
-    import asyncpg
-
     response = client.post(TENANTS, {"first": 1}, token=root)
     request_id = response.headers["x-request-id"]
     created = client.data(CREATE, {"input": {"name": "Audited", "slug": slug()}}, token=root)["createTenant"]
-    connection = await asyncpg.connect(database_url)
-    try:
+    async with superuser(database_url) as connection:
         rows = await connection.fetch(
             "SELECT action, target_id, request_id FROM superadmin_audit_log ORDER BY id DESC LIMIT 20"
         )
-    finally:
-        await connection.close()
     assert ("list_tenants", None, request_id) in [tuple(r) for r in rows], "reads are audited too"
     assert ("create_tenant", created["id"]) in [(r["action"], r["target_id"]) for r in rows]

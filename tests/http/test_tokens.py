@@ -1,5 +1,5 @@
 """Token attacks, each rejected through real HTTP. Tokens are forged with the test's copy of
-the server's key (tests.conftest.JWT_SECRET) where the attack needs a valid signature, so
+the server's key (tests.support.server.JWT_SECRET) where the attack needs a valid signature, so
 that what refuses them is the claim or the database check, not the signature."""
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.conftest import Account, GraphQLClient, register
 from tests.helpers import (
     add_member,
     b64,
@@ -22,6 +21,7 @@ from tests.helpers import (
     unb64,
     unsigned,
 )
+from tests.support.graphql import Account, GraphQLClient, register
 
 ME = "{ me { user { id } tenant { id } } }"
 PROJECTS = "{ projects { totalCount } }"

@@ -1,30 +1,14 @@
 """document_chunks follows the tenant-table conventions: in SQL, as the app role, a tenant
 sees and writes only its own passages (row-level security, forced)."""
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import asyncpg
 import pytest
 
-from tests.conftest import GraphQLClient, register
+from tests.helpers import as_app
+from tests.support.graphql import GraphQLClient, register
 
 ADD = "mutation($i: AddDocumentInput!) { addDocument(input: $i) { id } }"
-
-
-@asynccontextmanager
-async def as_tenant(database_url: str, tenant_id: str) -> AsyncIterator[asyncpg.Connection]:
-    """A transaction acting like a request of this tenant; always rolled back."""
-    connection = await asyncpg.connect(database_url)
-    transaction = connection.transaction()
-    await transaction.start()
-    try:
-        await connection.execute("SET LOCAL ROLE iafactory_app")
-        await connection.execute("SELECT set_config('app.tenant_id', $1, true)", tenant_id)
-        yield connection
-    finally:
-        await transaction.rollback()
-        await connection.close()
 
 
 @pytest.fixture(scope="module")
@@ -37,14 +21,14 @@ def documents(client: GraphQLClient) -> dict[str, str]:
 async def test_a_tenant_sees_no_passage_of_another_tenant(
     database_url: str, documents: dict[str, str]
 ) -> None:
-    async with as_tenant(database_url, documents["b_tenant"]) as sql:
+    async with as_app(database_url, tenant_id=documents["b_tenant"]) as sql:
         assert (
             await sql.fetchval(
                 "SELECT count(*) FROM document_chunks WHERE document_id = $1", documents["a_doc"]
             )
             == 0
         )
-    async with as_tenant(database_url, documents["a_tenant"]) as sql:
+    async with as_app(database_url, tenant_id=documents["a_tenant"]) as sql:
         assert (
             await sql.fetchval(
                 "SELECT count(*) FROM document_chunks WHERE document_id = $1", documents["a_doc"]
@@ -56,7 +40,7 @@ async def test_a_tenant_sees_no_passage_of_another_tenant(
 async def test_a_tenant_cannot_write_a_passage_into_another_tenant(
     database_url: str, documents: dict[str, str]
 ) -> None:
-    async with as_tenant(database_url, documents["b_tenant"]) as sql:
+    async with as_app(database_url, tenant_id=documents["b_tenant"]) as sql:
         with pytest.raises(asyncpg.InsufficientPrivilegeError, match="row-level security"):
             await sql.execute(
                 "INSERT INTO document_chunks (tenant_id, document_id, position, start_offset, title, content)"
@@ -69,7 +53,7 @@ async def test_a_tenant_cannot_write_a_passage_into_another_tenant(
 async def test_a_passage_cannot_point_at_another_tenants_document(
     database_url: str, documents: dict[str, str]
 ) -> None:
-    async with as_tenant(database_url, documents["b_tenant"]) as sql:
+    async with as_app(database_url, tenant_id=documents["b_tenant"]) as sql:
         with pytest.raises(asyncpg.ForeignKeyViolationError):
             await sql.execute(
                 "INSERT INTO document_chunks (tenant_id, document_id, position, start_offset, title, content)"

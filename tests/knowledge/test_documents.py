@@ -1,12 +1,11 @@
 """Documents: adding (checks, language, size), deleting (chunks and audit), and paging."""
 
-import asyncio
 from typing import Any
 
-import asyncpg
 import pytest
 
-from tests.conftest import Account, GraphQLClient, error_codes, register
+from tests.support.database import sql
+from tests.support.graphql import Account, GraphQLClient, error_codes, register
 
 ADD = """
 mutation($i: AddDocumentInput!) { addDocument(input: $i) { id title language source createdBy { email } } }
@@ -28,19 +27,6 @@ query($id: ID!, $first: Int, $after: String) {
 }
 """
 MAX_DOCUMENT_BYTES = 1_048_576  # the IAFACTORY_MAX_DOCUMENT_BYTES default the test server runs with
-
-
-def sql(database_url: str, query: str, *args: Any) -> list[asyncpg.Record]:
-    """As the superuser: what is really stored, past row-level security."""
-
-    async def run() -> list[asyncpg.Record]:
-        connection = await asyncpg.connect(database_url)
-        try:
-            return await connection.fetch(query, *args)
-        finally:
-            await connection.close()
-
-    return asyncio.run(run())
 
 
 def add(client: GraphQLClient, owner: Account, title: str, content: str = "Du texte.", **extra: Any) -> Any:

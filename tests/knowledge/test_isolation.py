@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Account, GraphQLClient, register
+from tests.support.graphql import Account, GraphQLClient, register
 
 ADD = "mutation($i: AddDocumentInput!) { addDocument(input: $i) { id } }"
 SEARCH = """

@@ -6,8 +6,8 @@ with 3,000 filler documents made of the same words: python -m bench.retrieval). 
 leave room for one or two changes of mind in the ranking; falling below them is a regression.
 """
 
-from tests.conftest import GraphQLClient, register
 from tests.knowledge import corpus
+from tests.support.graphql import GraphQLClient, register
 
 HIT_AT_1_FLOOR = 0.85
 HIT_AT_3_FLOOR = 0.95

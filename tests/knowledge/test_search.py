@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Account, GraphQLClient, error_codes, register
+from tests.support.graphql import Account, GraphQLClient, error_codes, register
 
 SEARCH = """
 query($q: String!, $p: ID, $first: Int) {

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Account, GraphQLClient, Server, register, run_sql, start_server
+from tests.support.database import run_sql
+from tests.support.graphql import Account, GraphQLClient, register
+from tests.support.server import Server, start_server
 
 NESTED = """
 query($n: Int!) {

@@ -5,26 +5,23 @@ a word arrives with the first chunk that uses it and leaves with the last one, a
 import uuid
 from typing import Any
 
-import asyncpg
 import pytest
 
 from iafactory.db.queries import documents
-from tests.conftest import GraphQLClient, register
+from tests.support.database import superuser
+from tests.support.graphql import GraphQLClient, register
 
 ADD = "mutation($i: AddDocumentInput!) { addDocument(input: $i) { id } }"
 DELETE = "mutation($id: ID!) { deleteDocument(id: $id) }"
 
 
 async def words(database_url: str, tenant_id: str, *candidates: str) -> set[str]:
-    connection = await asyncpg.connect(database_url)
-    try:
+    async with superuser(database_url) as connection:
         rows = await connection.fetch(
             "SELECT word FROM knowledge_words WHERE tenant_id = $1 AND word = ANY($2::text[])",
             uuid.UUID(tenant_id),
             list(candidates),
         )
-    finally:
-        await connection.close()
     return {row["word"] for row in rows}
 
 
@@ -58,15 +55,12 @@ async def test_reindexing_rebuilds_chunks_and_vocabulary_from_the_documents(
     added = client.data(
         ADD, {"i": {"title": "Notes", "content": "Le mot ornithorynque."}}, token=tenant.access_token
     )["addDocument"]["id"]
-    connection = await asyncpg.connect(database_url)
-    try:
+    async with superuser(database_url) as connection:
         await connection.execute("DELETE FROM document_chunks WHERE document_id = $1", uuid.UUID(added))
         assert await words(database_url, tenant.tenant_id, "ornithorynque") == set()
         written = await documents.reindex(
             connection, tenant_id=uuid.UUID(tenant.tenant_id), document_ids=[uuid.UUID(added)]
         )
-    finally:
-        await connection.close()
     assert written == 1
     assert await words(database_url, tenant.tenant_id, "ornithorynque") == {"ornithorynque"}
     hits = client.data(

@@ -3,43 +3,21 @@ queued jobs (the shared `server` runs no workers) end up on these workers, and b
 
 from __future__ import annotations
 
-import os
-import secrets
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
+from contextlib import ExitStack
 
 import pytest
 
-from iafactory.db import migrate
-from tests.conftest import JWT_SECRET, REPO_ROOT, Server, run_sql, start_server, with_database
-
-# Short leases and polls: a test that kills a worker should not wait half a minute.
-FAST_JOBS = {
-    "IAFACTORY_TRANSCRIBE_LEASE_SECONDS": "3",
-    "IAFACTORY_TRANSCRIBE_POLL_SECONDS": "0.5",
-    "IAFACTORY_TRANSCRIBE_SHUTDOWN_GRACE_SECONDS": "0",
-    "IAFACTORY_WHISPER_THREADS": "2",
-}
+from tests.support.database import scratch_database
+from tests.support.server import Server, start_server
+from tests.voice_api.helpers import FAST_JOBS
 
 
 @pytest.fixture(scope="session")
 def new_database(admin_url: str) -> Iterator[Callable[[], str]]:
     """Creates fresh migrated databases on demand; drops them all at the end of the run."""
-    created: list[str] = []
-
-    def create() -> str:
-        name = f"iafactory_voice_{secrets.token_hex(4)}"
-        run_sql(admin_url, f'CREATE DATABASE "{name}"')
-        created.append(name)
-        url = with_database(admin_url, name)
-        migrate.upgrade(url)
-        return url
-
-    yield create
-    for name in created:
-        run_sql(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with ExitStack() as created:
+        yield lambda: created.enter_context(scratch_database(admin_url, prefix="iafactory_voice"))
 
 
 @pytest.fixture(scope="session")
@@ -64,24 +42,3 @@ def voice_server(voice_database_url: str, tmp_path_factory: pytest.TempPathFacto
     )
     yield running
     running.stop()
-
-
-def start_worker(database_url: str, data_dir: Path, **settings: str) -> subprocess.Popen[bytes]:
-    """`iafactory worker` in its own process, with the same defaults as the test servers."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "IAFACTORY_DATA_DIR": str(data_dir),
-        "IAFACTORY_JWT_SECRET": JWT_SECRET,
-        "IAFACTORY_WHISPER_MODEL": "tiny.en",
-        **settings,
-    }
-    log = data_dir / f"worker-{secrets.token_hex(3)}.log"
-    return subprocess.Popen(
-        [sys.executable, "-m", "iafactory.cli", "worker"],
-        env=env,
-        cwd=REPO_ROOT,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )

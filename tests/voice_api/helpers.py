@@ -1,5 +1,5 @@
-"""Helpers for the voice API tests: multipart uploads, a graphql-transport-ws subscriber,
-word recall, and reading job rows as the superuser (to prove what was NOT written)."""
+"""Helpers for the voice API tests: uploads, a graphql-transport-ws subscriber, word recall,
+and counting job rows as the superuser (to prove what was NOT written)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import websockets
+
+from tests.support.database import superuser_value
+from tests.support.upload import post_file
 
 AUDIO = Path(__file__).resolve().parents[1] / "fixtures" / "audio"
 SPOKEN: dict[str, str] = json.loads((AUDIO / "transcripts.json").read_text())
@@ -28,6 +30,14 @@ mutation Upload($file: Upload!, $language: String, $projectId: ID, $kb: Boolean)
     id status progress filename duration language
   }
 }"""
+
+# Short leases and polls: a test that kills a worker should not wait half a minute.
+FAST_JOBS = {
+    "IAFACTORY_TRANSCRIBE_LEASE_SECONDS": "3",
+    "IAFACTORY_TRANSCRIBE_POLL_SECONDS": "0.5",
+    "IAFACTORY_TRANSCRIBE_SHUTDOWN_GRACE_SECONDS": "0",
+    "IAFACTORY_WHISPER_THREADS": "2",
+}
 
 PROGRESS = """
 subscription Progress($id: ID!) {
@@ -49,28 +59,18 @@ def upload(
     add_to_knowledge_base: bool = False,
     preflight: bool = True,
 ) -> httpx.Response:
-    """POST a GraphQL multipart request (the spec's operations / map / file parts)."""
+    """transcribeAudio through a GraphQL multipart request; `preflight=False` omits the CSRF header."""
     if isinstance(content, Path):
         filename = filename or content.name
         content = content.read_bytes()
-    operations = {
-        "query": UPLOAD,
-        "variables": {
-            "file": None,
-            "language": language,
-            "projectId": project_id,
-            "kb": add_to_knowledge_base,
-        },
-    }
-    headers = {"Apollo-Require-Preflight": "true"} if preflight else {}
-    if token is not None:
-        headers["Authorization"] = f"Bearer {token}"
-    return httpx.post(
+    return post_file(
         graphql_url,
-        headers=headers,
-        data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.file"]})},
-        files={"0": (filename or "upload.bin", content, "application/octet-stream")},
-        timeout=60,
+        UPLOAD,
+        content,
+        filename=filename or "upload.bin",
+        variables={"language": language, "projectId": project_id, "kb": add_to_knowledge_base},
+        token=token,
+        preflight=preflight,
     )
 
 
@@ -181,17 +181,10 @@ def word_recall(expected: str, heard: str) -> float:
     return sum((wanted & got).values()) / sum(wanted.values())
 
 
-def superuser_value(database_url: str, query: str, *args: Any) -> Any:
-    """One value read as the superuser (RLS aside), synchronously: for checks in any test."""
-    with psycopg.connect(database_url, autocommit=True) as connection:
-        row = connection.execute(query, args).fetchone()
-    return None if row is None else row[0]
-
-
 def job_rows(database_url: str, tenant_id: str) -> tuple[int, int]:
     """(transcriptions, audio files) of a tenant: proves what a refused upload did NOT write."""
     jobs = superuser_value(
-        database_url, "SELECT count(*) FROM transcriptions WHERE tenant_id = %s", tenant_id
+        database_url, "SELECT count(*) FROM transcriptions WHERE tenant_id = $1", tenant_id
     )
-    audio = superuser_value(database_url, "SELECT count(*) FROM audio_files WHERE tenant_id = %s", tenant_id)
+    audio = superuser_value(database_url, "SELECT count(*) FROM audio_files WHERE tenant_id = $1", tenant_id)
     return int(jobs), int(audio)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.conftest import GraphQLClient, Server, register
+from tests.support.database import superuser_value
+from tests.support.graphql import GraphQLClient, register
+from tests.support.server import Server
 from tests.voice_api.helpers import (
     AUDIO,
     Received,
     Subscriber,
     events,
-    superuser_value,
     upload,
     uploaded_id,
 )
@@ -46,10 +47,10 @@ async def test_cancelling_a_running_job_stops_it_at_the_next_segment(
     segments_at_cancel = cancelled[0]["segmentCount"]
     await asyncio.sleep(1.0)
     stored = superuser_value(
-        voice_database_url, "SELECT segment_count FROM transcriptions WHERE id = %s", job_id
+        voice_database_url, "SELECT segment_count FROM transcriptions WHERE id = $1", job_id
     )
     assert stored == segments_at_cancel, "no segment is stored after the cancel"
-    lease = superuser_value(voice_database_url, "SELECT worker_id FROM transcriptions WHERE id = %s", job_id)
+    lease = superuser_value(voice_database_url, "SELECT worker_id FROM transcriptions WHERE id = $1", job_id)
     assert lease is None, "a cancelled job holds no lease"
 
 

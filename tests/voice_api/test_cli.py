@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.conftest import GraphQLClient, Server, register
 from tests.helpers import cli
+from tests.support.graphql import GraphQLClient, register
+from tests.support.server import Server
 from tests.voice_api.helpers import AUDIO, SPOKEN, word_recall
 
 

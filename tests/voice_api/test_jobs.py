@@ -16,6 +16,7 @@ import pytest
 
 from iafactory.voice import jobs
 from tests.helpers import as_app
+from tests.support.database import superuser
 
 LEASE = 30.0
 
@@ -261,9 +262,8 @@ async def test_each_change_is_announced_with_a_tiny_notification(
     pool: asyncpg.Pool, jobs_database_url: str, clean: None
 ) -> None:
     heard: list[str] = []
-    listener = await asyncpg.connect(jobs_database_url)
-    await listener.add_listener("iafactory_transcriptions", lambda *args: heard.append(args[3]))
-    try:
+    async with superuser(jobs_database_url) as listener:
+        await listener.add_listener("iafactory_transcriptions", lambda *args: heard.append(args[3]))
         tenant = await new_tenant(pool)
         job_id = await queue_job(pool, tenant)
         claimed = await claim(pool, "w")
@@ -272,8 +272,6 @@ async def test_each_change_is_announced_with_a_tiny_notification(
         await jobs.heartbeat(pool, claimed, worker_id="w", lease_seconds=LEASE)  # no visible change: no event
         await jobs.complete(pool, claimed, worker_id="w", language="en", duration=1.0)
         await asyncio.sleep(0.2)
-    finally:
-        await listener.close()
     payloads = [json.loads(p) for p in heard]
     assert [(p["s"], p["n"], p["p"]) for p in payloads] == [
         ("QUEUED", 0, 0),

@@ -13,15 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import GraphQLClient, Server, register, start_server
-from tests.voice_api.conftest import FAST_JOBS, start_worker
+from tests.support.database import superuser_value
+from tests.support.graphql import GraphQLClient, register
+from tests.support.server import Server, start_server, start_worker
 from tests.voice_api.helpers import (
     AUDIO,
+    FAST_JOBS,
     SPOKEN,
     Received,
     Subscriber,
     events,
-    superuser_value,
     upload,
     uploaded_id,
     word_recall,
@@ -154,8 +155,8 @@ async def test_a_worker_stopped_with_sigterm_hands_its_job_back_without_using_an
     )
     assert exit_codes == [0], "the worker exits cleanly on SIGTERM"
     assert statuses(messages)[-1] == "QUEUED", "the job went back to the queue"
-    assert superuser_value(url, "SELECT attempts FROM transcriptions WHERE id = %s", job_id) == 0
-    assert superuser_value(url, "SELECT worker_id FROM transcriptions WHERE id = %s", job_id) is None
+    assert superuser_value(url, "SELECT attempts FROM transcriptions WHERE id = $1", job_id) == 0
+    assert superuser_value(url, "SELECT worker_id FROM transcriptions WHERE id = $1", job_id) is None
 
 
 async def test_serve_stopped_with_sigterm_lets_its_running_job_finish_first(
@@ -176,5 +177,5 @@ async def test_serve_stopped_with_sigterm_lets_its_running_job_finish_first(
     )
     server.process.send_signal(signal.SIGTERM)
     await asyncio.to_thread(server.process.wait, 60)
-    assert superuser_value(url, "SELECT status FROM transcriptions WHERE id = %s", job_id) == "COMPLETED"
-    assert superuser_value(url, "SELECT attempts FROM transcriptions WHERE id = %s", job_id) == 1
+    assert superuser_value(url, "SELECT status FROM transcriptions WHERE id = $1", job_id) == "COMPLETED"
+    assert superuser_value(url, "SELECT attempts FROM transcriptions WHERE id = $1", job_id) == 1

@@ -7,10 +7,10 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 
-import asyncpg
 import pytest
 
 from iafactory.voice.pubsub import CHANNEL, PubSub
+from tests.support.database import superuser
 
 
 @pytest.fixture
@@ -23,24 +23,18 @@ async def pubsub(quiet_database_url: str) -> AsyncIterator[PubSub]:
 
 async def announce(database_url: str, job_id: uuid.UUID, status: str = "RUNNING") -> None:
     payload = json.dumps({"t": str(uuid.uuid4()), "id": str(job_id), "s": status, "p": 0.5, "n": 1})
-    connection = await asyncpg.connect(database_url)
-    try:
+    async with superuser(database_url) as connection:
         await connection.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
-    finally:
-        await connection.close()
 
 
 async def listen_connections(database_url: str) -> int:
-    connection = await asyncpg.connect(database_url)
-    try:
+    async with superuser(database_url) as connection:
         return int(
             await connection.fetchval(
                 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'iafactory-listen'"
                 " AND datname = current_database()"
             )
         )
-    finally:
-        await connection.close()
 
 
 async def test_a_notification_wakes_every_watcher_of_that_job_and_no_other(
@@ -75,14 +69,11 @@ async def test_after_the_connection_is_lost_it_reconnects_and_wakes_everyone(
     """Notifications sent while disconnected are gone: watchers must re-read, so all are woken."""
     job = uuid.uuid4()
     with pubsub.watch(job) as watch:
-        admin = await asyncpg.connect(quiet_database_url)
-        try:
+        async with superuser(quiet_database_url) as admin:
             await admin.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                 " WHERE application_name = 'iafactory-listen' AND datname = current_database()"
             )
-        finally:
-            await admin.close()
         assert await watch.wait(10), "woken by the reconnect"
         await asyncio.wait_for(pubsub.connected.wait(), 10)
         await announce(quiet_database_url, job, status="COMPLETED")

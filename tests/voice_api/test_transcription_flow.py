@@ -14,8 +14,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import Account, GraphQLClient, Server, error_codes, lift_rate_limit, register
 from tests.helpers import claims_of, sign
+from tests.support.database import lift_rate_limit
+from tests.support.graphql import Account, GraphQLClient, error_codes, register
+from tests.support.server import Server
 from tests.voice_api.helpers import (
     AUDIO,
     SPOKEN,

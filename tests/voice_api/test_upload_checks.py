@@ -11,8 +11,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.conftest import Account, GraphQLClient, Server, error_codes, register
-from tests.voice_api.helpers import AUDIO, job_rows, superuser_value, upload, uploaded_id
+from tests.support.database import superuser_value
+from tests.support.graphql import Account, GraphQLClient, error_codes, register
+from tests.support.server import Server
+from tests.voice_api.helpers import AUDIO, job_rows, upload, uploaded_id
 
 MAX_UPLOAD_BYTES = 26_214_400  # the server's default IAFACTORY_MAX_UPLOAD_BYTES
 
@@ -176,7 +178,7 @@ def test_the_stored_audio_counts_its_bytes_for_the_tenants_storage(
     stored = superuser_value(
         database_url,
         "SELECT a.size_bytes FROM audio_files a JOIN transcriptions t"
-        " ON t.tenant_id = a.tenant_id AND t.audio_id = a.id WHERE t.id = %s",
+        " ON t.tenant_id = a.tenant_id AND t.audio_id = a.id WHERE t.id = $1",
         job_id,
     )
     assert stored == (AUDIO / "speech_en.ogg").stat().st_size, "size_bytes is what storage quotas add up"

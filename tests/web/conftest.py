@@ -17,7 +17,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import GraphQLClient, Server, register, scratch_database, start_server
+from tests.support.database import scratch_database
+from tests.support.graphql import GraphQLClient, register
+from tests.support.server import Server, start_server
 
 CHROMIUM = os.environ.get("IAFACTORY_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [

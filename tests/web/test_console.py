@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PASSWORD, REPO_ROOT
+from tests.support.graphql import PASSWORD
+from tests.support.server import REPO_ROOT
 from tests.web.conftest import Console
 
 pytestmark = pytest.mark.browser

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from iafactory.errors import ErrorCode
-from tests.conftest import PASSWORD, REPO_ROOT, GraphQLClient, Server, register, start_server
+from tests.support.graphql import PASSWORD, GraphQLClient, register
+from tests.support.server import REPO_ROOT, Server, start_server
 from tests.web.conftest import Console, login, sign_in_script
 
 pytestmark = pytest.mark.browser

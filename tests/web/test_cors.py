@@ -10,7 +10,7 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from tests.conftest import Server
+from tests.support.server import Server
 
 ALLOWED = "http://localhost:5173"
 DISALLOWED = "https://evil.example"

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from iafactory.web.pages import STATIC
-from tests.conftest import GraphQLClient, Server, free_port, register, start_server
+from tests.support.graphql import GraphQLClient, register
+from tests.support.server import Server, free_port, start_server
 
 pytestmark = pytest.mark.browser
 

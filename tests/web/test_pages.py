@@ -11,7 +11,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 import pytest
 
-from tests.conftest import Server
+from tests.support.server import Server
 
 HTML = {"Accept": "text/html"}
 IMPORT = re.compile(

@@ -13,7 +13,7 @@ from graphql import OperationDefinitionNode, parse, validate
 
 from iafactory.schema.build import build_schema
 from iafactory.settings import Settings
-from tests.conftest import REPO_ROOT
+from tests.support.server import REPO_ROOT
 
 MANIFEST = REPO_ROOT / "iafactory" / "web" / "trusted-documents.json"
 # Contract v1.1 fields that issue 12 serves; until then the console shows "not available".

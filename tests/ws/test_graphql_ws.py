@@ -16,8 +16,9 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.conftest import Account, GraphQLClient, Server, register
 from tests.helpers import add_member, claims_of, sign, token_in
+from tests.support.graphql import Account, GraphQLClient, register
+from tests.support.server import Server
 
 PROTOCOL = "graphql-transport-ws"
 ME = "{ me { role user { email } tenant { id } } }"

@@ -13,7 +13,7 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import structlog
 
@@ -21,6 +21,16 @@ from iafactory.settings import Settings
 
 log = structlog.get_logger("iafactory.mail")
 SMTP_TIMEOUT_SECONDS = 20
+
+
+def accept_link(public_base_url: str, token: str) -> str:
+    """An invitation's link: the web console's page that accepts it (`/accept`)."""
+    return f"{public_base_url}/accept?token={quote(token)}"
+
+
+def reset_link(public_base_url: str, token: str) -> str:
+    """A password reset's link: the web console's page that sets the new password."""
+    return f"{public_base_url}/reset-password?token={quote(token)}"
 
 
 @dataclass(frozen=True, slots=True)

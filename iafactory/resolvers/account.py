@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from urllib.parse import quote
 
 import strawberry
 
@@ -20,17 +19,13 @@ from iafactory.db.queries import account as account_queries
 from iafactory.db.queries import audit
 from iafactory.db.queries import auth as auth_queries
 from iafactory.errors import BadUserInput, Forbidden, NotFound, TenantSuspended
-from iafactory.mail import Letter
+from iafactory.mail import Letter, reset_link
 from iafactory.resolvers import validation
 from iafactory.resolvers.sessions import default_membership, signed_in, start_session
 from iafactory.schema.context import Info
 from iafactory.schema.types.identity import AuthPayload, User
 
 NO_SUCH_RESET = "No such password reset: the link is unknown, used or expired."
-
-
-def reset_url(public_base_url: str, token: str) -> str:
-    return f"{public_base_url}/reset-password?token={quote(token)}"
 
 
 async def update_profile(info: Info, full_name: str | None = strawberry.UNSET) -> User:
@@ -102,7 +97,7 @@ async def request_password_reset(info: Info, email: str) -> bool:
         expires_at=datetime.now(UTC) + timedelta(seconds=ctx.settings.password_reset_ttl),
     )
     if user_id is not None:
-        url = reset_url(ctx.settings.public_base_url, token)
+        url = reset_link(ctx.settings.public_base_url, token)
         minutes = max(1, ctx.settings.password_reset_ttl // 60)
         letter = Letter(
             to=address,

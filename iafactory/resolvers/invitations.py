@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from urllib.parse import quote
 
 import strawberry
 
@@ -19,7 +18,7 @@ from iafactory.auth.tokens import hash_secret, new_secret
 from iafactory.db.queries import audit
 from iafactory.db.queries import invitations as invitation_queries
 from iafactory.errors import BadUserInput, Conflict, Forbidden, NotFound, TenantSuspended
-from iafactory.mail import Letter
+from iafactory.mail import Letter, accept_link
 from iafactory.resolvers import validation
 from iafactory.resolvers.sessions import signed_in, start_session
 from iafactory.schema.context import Info
@@ -29,10 +28,6 @@ from iafactory.schema.types.identity import AuthPayload
 from iafactory.schema.types.invitations import Invitation, InvitationPayload, InvitationStatus
 
 NO_SUCH_INVITATION = "No such invitation: the link is unknown, used, revoked or expired."
-
-
-def accept_url(info: Info, token: str) -> str:
-    return f"{info.context.settings.public_base_url}/accept?token={quote(token)}"
 
 
 async def invite_member(
@@ -66,7 +61,7 @@ async def invite_member(
         target_id=str(row["id"]),
         details={"email": address, "role": role.value},
     )
-    url = accept_url(info, token)
+    url = accept_link(ctx.settings.public_base_url, token)
     letter = Letter(
         to=address,
         subject="Invitation IAFactory",

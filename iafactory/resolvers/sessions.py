@@ -99,7 +99,7 @@ def default_membership(memberships: Sequence[MembershipRecord]) -> MembershipRec
     if entered:
         return entered[0]
     if active:
-        return min(active, key=lambda m: memberships.index(m) if m.entered_at is None else -1)
+        return active[0]  # none entered: ordered by age
     return memberships[0] if memberships else None
 
 

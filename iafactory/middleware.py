@@ -31,7 +31,8 @@ def header(scope: Scope, name: bytes) -> str | None:
 async def send_error(scope: Scope, send: Send, error: AppError) -> None:
     """An error answered before the route runs: GraphQL-shaped, or the seed's shape under /api."""
     rest = str(scope.get("path", "")).startswith(REST_PREFIX)
-    shape = {"detail": error.message, "code": error.code.value} if rest else error.body(scope.get("request_id"))
+    request_id = scope.get("request_id")
+    shape = {"detail": error.message, "code": error.code.value} if rest else error.body(request_id)
     body = json.dumps(shape).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     headers += [(name.lower().encode(), value.encode()) for name, value in error.headers().items()]

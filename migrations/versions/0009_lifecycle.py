@@ -27,8 +27,9 @@ SQL = r"""
 SET LOCAL ROLE iafactory_owner;
 
 -- Sessions -------------------------------------------------------------------------------
--- One row per refresh-token family (a sign-in). Global (a super-admin may sign in without a
--- tenant); the app role has no access: only the definer functions below read or write it.
+-- One row per refresh-token family (a sign-in): `id` is refresh_tokens.family_id (no foreign
+-- key: a family without a row here is simply no live session). Global (a super-admin may
+-- sign in without a tenant); the app role has no access: only definer functions reach it.
 CREATE TABLE sessions (
   id          uuid PRIMARY KEY,
   user_id     uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
@@ -40,7 +41,6 @@ INSERT INTO sessions (id, user_id, created_at, revoked_at)
   SELECT family_id, min(user_id::text)::uuid, min(created_at),
          CASE WHEN bool_or(revoked_at IS NOT NULL) THEN max(revoked_at) END
     FROM refresh_tokens GROUP BY family_id;
-ALTER TABLE refresh_tokens ADD FOREIGN KEY (family_id) REFERENCES sessions (id) ON DELETE CASCADE;
 ALTER TABLE sessions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE sessions FORCE ROW LEVEL SECURITY;
 CREATE POLICY nobody_select ON sessions FOR SELECT USING (false);

@@ -20,6 +20,7 @@ from iafactory.governance import metrics as governance_metrics
 from iafactory.logging import configure_logging
 from iafactory.middleware import RequestIdMiddleware, UploadGuardMiddleware
 from iafactory.resolvers.system import database_ok
+from iafactory.rest.routes import api_routes
 from iafactory.schema.build import build_schema
 from iafactory.schema.view import GraphQLView
 from iafactory.services import Services, running_services
@@ -43,7 +44,8 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Starle
     metrics = governance_metrics.Metrics(settings)
     export_links = exports.ExportLinks(settings)
     head = migrate.head_revision()
-    graphql = GraphQLView(build_schema(settings, metrics), settings)
+    schema = build_schema(settings, metrics)
+    graphql = GraphQLView(schema, settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -51,6 +53,7 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Starle
             settings, tokens=tokens, metrics=metrics, export_links=export_links, dsn=dsn
         ) as services:
             app.state.services = services
+            app.state.schema = schema  # the REST routes run their documents through it
             yield
 
     def services_of(request: Request) -> Services:
@@ -95,6 +98,7 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Starle
                 exports.PATH, exports.download_endpoint(export_links, tokens, lambda: app.state.services.pool)
             ),
             *web_routes(),
+            *api_routes(),
         ],
         middleware=[
             Middleware(RequestIdMiddleware),

@@ -18,6 +18,7 @@ from iafactory.errors import AppError, Forbidden, PayloadTooLarge
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 PREFLIGHT_HEADERS = (b"apollo-require-preflight", b"x-apollo-operation-name", b"graphql-preflight")
+REST_PREFIX = "/api/"
 
 
 def header(scope: Scope, name: bytes) -> str | None:
@@ -28,8 +29,11 @@ def header(scope: Scope, name: bytes) -> str | None:
 
 
 async def send_error(scope: Scope, send: Send, error: AppError) -> None:
-    """A GraphQL-shaped error response, for failures answered before GraphQL runs."""
-    body = json.dumps(error.body(scope.get("request_id"))).encode()
+    """An error answered before the route runs: GraphQL-shaped, or the seed's shape under /api."""
+    rest = str(scope.get("path", "")).startswith(REST_PREFIX)
+    request_id = scope.get("request_id")
+    shape = {"detail": error.message, "code": error.code.value} if rest else error.body(request_id)
+    body = json.dumps(shape).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     headers += [(name.lower().encode(), value.encode()) for name, value in error.headers().items()]
     await send({"type": "http.response.start", "status": error.status(), "headers": headers})
@@ -66,26 +70,41 @@ class RequestIdMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-class UploadGuardMiddleware:
-    """For multipart POSTs (file uploads): refuse without a preflight-forcing header (CSRF:
-    a browser form cannot send one), and stop at the size limit while the body streams in,
-    before Starlette spools it to disk."""
+def forgeable_cross_site(scope: Scope) -> bool:
+    """Whether a browser form on another site could have sent this multipart request.
 
-    def __init__(self, app: ASGIApp, *, max_upload_bytes: int, path: str = "/graphql") -> None:
+    A form can send neither a preflight-forcing header nor an Authorization header. /graphql
+    requires the former (GraphQL multipart request spec); the REST routes under /api, whose
+    clients authenticate with `Authorization: Bearer`, accept the latter as proof too.
+    """
+    if any(header(scope, name) for name in PREFLIGHT_HEADERS):
+        return False
+    bearer = (header(scope, b"authorization") or "").lower().startswith("bearer ")
+    return not (bearer and str(scope.get("path", "")).startswith(REST_PREFIX))
+
+
+class UploadGuardMiddleware:
+    """For multipart POSTs (file uploads): refuse what a cross-site form could send (CSRF),
+    and stop at the size limit while the body streams in, before Starlette spools it to disk
+    (for /graphql and /api alike)."""
+
+    def __init__(self, app: ASGIApp, *, max_upload_bytes: int) -> None:
         self.app = app
         self.max_upload_bytes = max_upload_bytes
-        self.path = path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         content_type = header(scope, b"content-type") or ""
         if scope["type"] != "http" or not content_type.startswith("multipart/"):
             await self.app(scope, receive, send)
             return
-        if not any(header(scope, name) for name in PREFLIGHT_HEADERS):
+        if forgeable_cross_site(scope):
             await send_error(
                 scope,
                 send,
-                Forbidden("Multipart requests need an Apollo-Require-Preflight header (CSRF guard)."),
+                Forbidden(
+                    "Multipart requests need an Apollo-Require-Preflight header, or a Bearer token"
+                    " under /api (CSRF guard)."
+                ),
             )
             return
         # Multipart framing adds a little around the file; the limit is on the whole body.

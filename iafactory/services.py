@@ -14,11 +14,13 @@ from dataclasses import dataclass
 import asyncpg
 
 from iafactory.auth.tokens import TokenService
+from iafactory.background import Background
 from iafactory.db.pool import create_pool
 from iafactory.governance.exports import ExportLinks
 from iafactory.governance.metrics import Metrics
 from iafactory.governance.ratelimit import RateLimits
 from iafactory.governance.usage import ApiCallCounter
+from iafactory.mail import Mailer
 from iafactory.settings import Settings
 from iafactory.voice.models import model_available
 from iafactory.voice.pubsub import PubSub
@@ -38,6 +40,10 @@ class Services:
     # The process's one LISTEN connection: transcription events for subscribers.
     pubsub: PubSub
     voice_available: Callable[[], bool]
+    # Invitation and password-reset mail (or, without SMTP, the link in the log).
+    mailer: Mailer
+    # What a request leaves running after it answered (mail after a commit).
+    background: Background
 
 
 @asynccontextmanager
@@ -65,6 +71,7 @@ async def running_services(
         try:
             api_calls = ApiCallCounter(pool, interval=settings.usage_flush_seconds)
             api_calls.start()
+            background = Background()
             try:
                 yield Services(
                     settings=settings,
@@ -76,8 +83,11 @@ async def running_services(
                     export_links=export_links,
                     pubsub=voice.pubsub,
                     voice_available=lambda: model_available(settings.whisper_model, settings.data_dir),
+                    mailer=Mailer(settings),
+                    background=background,
                 )
             finally:
+                await background.drain(grace_seconds=10)  # mails being sent get a moment to finish
                 await api_calls.stop()  # the last API-call counts are written
         finally:
             await voice.stop()

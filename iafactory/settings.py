@@ -14,6 +14,7 @@ import time
 from enum import StrEnum
 from pathlib import Path
 from typing import Self
+from urllib.parse import urlsplit
 
 import platformdirs
 from pydantic import Field, field_validator, model_validator
@@ -113,6 +114,15 @@ class Settings(BaseSettings):
     # Diagnostics: `extensions.sqlStatements` on each response (N+1 tests, profiling).
     expose_sql_statement_count: bool = Field(default=False, alias="IAFACTORY_EXPOSE_SQL_STATEMENT_COUNT")
 
+    # The tenant lifecycle (invitations, password resets). Without SMTP, links are logged.
+    direct_member_add: bool = Field(default=True, alias="IAFACTORY_DIRECT_MEMBER_ADD")
+    smtp_url: str | None = Field(default=None, alias="IAFACTORY_SMTP_URL")
+    mail_from: str = Field(default="IAFactory <no-reply@localhost>", alias="IAFACTORY_MAIL_FROM")
+    # Base of the links in mails and logs; `serve` defaults it to its own http://HOST:PORT.
+    public_url: str | None = Field(default=None, alias="IAFACTORY_PUBLIC_URL")
+    invitation_ttl: int = Field(default=7 * 24 * 3600, gt=0, alias="IAFACTORY_INVITATION_TTL")
+    password_reset_ttl: int = Field(default=3600, gt=0, alias="IAFACTORY_PASSWORD_RESET_TTL")
+
     log_level: str = Field(default="INFO", alias="IAFACTORY_LOG_LEVEL")
     # Unset: JSON lines unless stderr is a terminal (then structlog's console renderer).
     log_json: bool | None = Field(default=None, alias="IAFACTORY_LOG_JSON")
@@ -144,6 +154,25 @@ class Settings(BaseSettings):
             if part.strip():
                 ipaddress.ip_network(part.strip(), strict=False)  # ValueError names the bad one
         return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url_is_smtp(cls, value: str | None) -> str | None:
+        if value and urlsplit(value).scheme not in ("smtp", "smtps"):
+            raise ValueError("expected smtp://user:pass@host:port or smtps://...")
+        return value or None
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_is_http(cls, value: str | None) -> str | None:
+        if value and urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError("expected an http:// or https:// URL")
+        return value.rstrip("/") if value else None
+
+    @property
+    def public_base_url(self) -> str:
+        """Where users reach this server (links in invitations and password resets)."""
+        return self.public_url or "http://127.0.0.1:8000"
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Self:

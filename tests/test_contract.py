@@ -129,7 +129,6 @@ def test_enums_keep_their_values(contract_v1: GraphQLSchema, served: GraphQLSche
     assert missing_enum_values(contract_v1, served) == []
 
 
-@pytest.mark.xfail(strict=False, reason="issue 12: the contract's v1.1 additions are not all served yet")
 def test_served_schema_holds_the_v1_1_additions(contract_text: str, served: GraphQLSchema) -> None:
     whole = build_schema(contract_text)
     assert missing_types(whole, served) == []

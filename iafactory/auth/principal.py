@@ -12,6 +12,8 @@ class Role(StrEnum):
     OWNER = "OWNER"
     ADMIN = "ADMIN"
     MEMBER = "MEMBER"
+    # A super-admin's read-only support session (enterTenantAsSupport); never a membership.
+    SUPPORT = "SUPPORT"
 
 
 MANAGER_ROLES = frozenset({Role.OWNER, Role.ADMIN})
@@ -25,7 +27,15 @@ class Principal:
     superadmin: bool
     expires_at: datetime
     token_id: str
+    # The session the token belongs to (`sid`): ending it ends the token at once.
+    session_id: UUID | None = None
+    issued_at: datetime | None = None
 
     @property
     def can_manage_tenant(self) -> bool:
         return self.role in MANAGER_ROLES
+
+    @property
+    def is_support(self) -> bool:
+        """A support session: read-only, every operation audited in the tenant."""
+        return self.role is Role.SUPPORT

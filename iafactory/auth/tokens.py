@@ -60,23 +60,29 @@ class TokenService:
         tenant_id: uuid.UUID | None,
         role: Role | None,
         superadmin: bool,
+        session_id: uuid.UUID | None = None,
+        ttl: int | None = None,
     ) -> IssuedToken:
+        """`session_id` becomes the `sid` claim; `ttl` may only shorten the configured one."""
         now = int(datetime.now(UTC).timestamp())
+        lifetime = min(ttl, self._ttl) if ttl is not None else self._ttl
         claims: dict[str, Any] = {
             "sub": str(user_id),
             "iss": self._issuer,
             "aud": self._audience,
             "iat": now,
-            "exp": now + self._ttl,
+            "exp": now + lifetime,
             "jti": str(uuid.uuid4()),
         }
+        if session_id is not None:
+            claims["sid"] = str(session_id)
         if tenant_id is not None and role is not None:
             claims["tenant_id"] = str(tenant_id)
             claims["role"] = role.value
         if superadmin:
             claims["superadmin"] = True
         token = jwt.encode({"alg": ALGORITHM}, claims, self._key, algorithms=[ALGORITHM])
-        return IssuedToken(token=token, expires_at=datetime.fromtimestamp(now + self._ttl, UTC))
+        return IssuedToken(token=token, expires_at=datetime.fromtimestamp(now + lifetime, UTC))
 
     def principal(self, authorization: str | None) -> Principal | None:
         """The caller of an `Authorization` value (HTTP header, or the WebSocket's
@@ -100,8 +106,11 @@ def _principal_from_claims(claims: dict[str, Any]) -> Principal:
     tenant = claims.get("tenant_id")
     role = claims.get("role")
     superadmin = claims.get("superadmin", False)
+    session = claims.get("sid")
     if not isinstance(superadmin, bool) or (tenant is None) != (role is None):
         raise ValueError("inconsistent claims")
+    if role == Role.SUPPORT and (session is None or tenant is None or not superadmin):
+        raise ValueError("a support token is a super-admin's, bound to a tenant and a session")
     return Principal(
         user_id=uuid.UUID(claims["sub"]),
         tenant_id=uuid.UUID(tenant) if tenant is not None else None,
@@ -109,6 +118,8 @@ def _principal_from_claims(claims: dict[str, Any]) -> Principal:
         superadmin=superadmin,
         expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
         token_id=str(claims["jti"]),
+        session_id=uuid.UUID(str(session)) if session is not None else None,
+        issued_at=datetime.fromtimestamp(int(claims["iat"]), UTC),
     )
 
 
@@ -127,9 +138,16 @@ def bearer_token(authorization: str | None) -> str | None:
     return token.strip()
 
 
-def new_refresh_token() -> str:
+def new_secret() -> str:
+    """An opaque one-time secret (refresh, invitation and password-reset tokens): 256 bits."""
     return secrets.token_urlsafe(32)
 
 
-def hash_refresh_token(token: str) -> bytes:
+def hash_secret(token: str) -> bytes:
+    """What the database stores of a secret: its SHA-256 (a 256-bit random secret needs no
+    slow hash; a leaked table row cannot be turned back into a working link)."""
     return hashlib.sha256(token.encode()).digest()
+
+
+new_refresh_token = new_secret
+hash_refresh_token = hash_secret

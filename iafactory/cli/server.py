@@ -41,8 +41,11 @@ def serve(host: str, port: int, workers: int) -> None:
     migrate.upgrade(dsn)
     if embedded:
         _announce_demo(settings, dsn)
-    # Worker processes rebuild the app from the environment: hand them the resolved DSN.
+    # Worker processes rebuild the app from the environment: hand them the resolved DSN, and
+    # the address links in mails point to (CONTRACT.md: IAFACTORY_PUBLIC_URL's default).
     os.environ["DATABASE_URL"] = dsn
+    if settings.public_url is None:
+        os.environ["IAFACTORY_PUBLIC_URL"] = f"http://{host}:{port}"
     click.echo(f"IAFactory serving on http://{host}:{port}/graphql (GraphiQL in a browser); Ctrl-C stops")
     uvicorn.run(
         "iafactory.app:app_from_environment",

@@ -8,11 +8,14 @@ created by the same statements as a super-admin's `createTenant` (db/queries/ten
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import asyncpg
 
 from iafactory.auth import passwords
+from iafactory.auth.tokens import hash_secret, new_secret
+from iafactory.db.queries import account as account_queries
 from iafactory.db.queries import governance as governance_queries
 from iafactory.db.queries import tenants as tenant_queries
 from iafactory.db.scope import DbRole, transaction
@@ -101,3 +104,19 @@ async def seed_demo(connection: asyncpg.Connection, *, email: str, password: str
             db, name="IAFactory Demo", slug="iafactory-demo", region="DZ", plan="PRO", owner_email=email
         )
     return True
+
+
+async def password_reset_token(connection: asyncpg.Connection, *, email: str, ttl_seconds: int) -> str:
+    """A one-time password-reset token for the account of `email` (`iafactory user
+    reset-link`): the same kind of token that requestPasswordReset mails."""
+    token = new_secret()
+    async with transaction(connection, role=DbRole.APP, request_id=f"{CLI}-reset-link") as db:
+        user_id = await account_queries.create_password_reset(
+            db,
+            email=email,
+            token_hash=hash_secret(token),
+            expires_at=datetime.now(UTC) + timedelta(seconds=ttl_seconds),
+        )
+    if user_id is None:
+        raise AdminError(f"no user with the email {email.strip().lower()}")
+    return token

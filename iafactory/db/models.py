@@ -31,6 +31,7 @@ class UserRow(SQLModel, table=True):
     full_name: str | None = None
     is_superadmin: bool = False
     created_at: datetime
+    sessions_revoked_at: datetime | None = None  # tokens without `sid` issued before it are dead
 
 
 class MembershipRow(SQLModel, table=True):
@@ -39,6 +40,7 @@ class MembershipRow(SQLModel, table=True):
     user_id: UUID = Field(primary_key=True, foreign_key="users.id")
     role: str
     created_at: datetime
+    last_entered_at: datetime | None = None  # the default tenant at sign-in
 
 
 class ProjectRow(SQLModel, table=True):

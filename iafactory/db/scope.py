@@ -3,8 +3,9 @@
 Opening is ONE round trip (simple protocol): BEGIN, switch to an explicit role, set the
 tenant, user and request ids as transaction-local settings and, for a request, check in the
 database that the token still matches (user exists, tenant exists and is ACTIVE, same role,
-same super-admin flag). Settings are `set_config(..., true)`: they end with the transaction,
-so nothing can leak to the next borrower of the connection. This module is the only place a
+same super-admin flag, its session not ended; a support session's transaction is READ ONLY).
+Settings are `set_config(..., true)`: they end with the transaction, so nothing can leak to
+the next borrower of the connection. This module is the only place a
 role is switched (a test greps the package for it).
 
 >>> async with transaction(pool, role=DbRole.APP, tenant_id=tenant, request_id="worker-1") as db:
@@ -22,7 +23,7 @@ from uuid import UUID
 
 import asyncpg
 
-from iafactory.auth.principal import Principal
+from iafactory.auth.principal import Principal, Role
 from iafactory.db.database import Database, StatementRunner, Transaction, translate
 
 DEFAULT_STATEMENT_TIMEOUT_MS = 5000
@@ -73,15 +74,22 @@ class Opening:
         if self.tenant_id is not None:
             settings.append(f"set_config('app.tenant_id', '{_uuid(self.tenant_id)}', true)")
         check = ""
+        begin = f"BEGIN ISOLATION LEVEL {Isolation(self.isolation).value}"
         if self.principal is not None:
             principal = self.principal
-            role = f"'{principal.role.value}'" if principal.role else "NULL"
+            role = f"'{Role(principal.role).value}'" if principal.role else "NULL"
             tenant = f"'{_uuid(principal.tenant_id)}'::uuid" if principal.tenant_id else "NULL"
+            session = f"'{_uuid(principal.session_id)}'::uuid" if principal.session_id else "NULL"
+            issued = (
+                f"to_timestamp({int(principal.issued_at.timestamp())})" if principal.issued_at else "NULL"
+            )
             check = (
                 f"; SELECT app.assert_principal({tenant}, '{_uuid(principal.user_id)}'::uuid,"
-                f" {role}, {'true' if principal.superadmin else 'false'})"
+                f" {role}, {'true' if principal.superadmin else 'false'}, {session}, {issued})"
             )
-        begin = f"BEGIN ISOLATION LEVEL {Isolation(self.isolation).value}"
+            if principal.is_support:
+                # A support session is read-only in the database too, not only in the API.
+                begin += " READ ONLY"
         return f"{begin}; SELECT " + ", ".join(settings) + check
 
     @classmethod

@@ -18,7 +18,7 @@ from iafactory.governance.catalog import insertion_order, tenant_tables
 from iafactory.governance.portability import PortabilityError, tenant_digest
 
 # Foreign keys to users whose rows belong to the user being erased (they go with it).
-OWN_ROWS = frozenset({"tenant_memberships", "refresh_tokens"})
+OWN_ROWS = frozenset({"tenant_memberships", "refresh_tokens", "sessions", "password_resets"})
 
 
 async def erase_tenant(

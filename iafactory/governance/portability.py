@@ -28,7 +28,11 @@ from iafactory.governance.catalog import Table, insertion_order, quote, tenant_t
 FORMAT = "iafactory-tenant-export"
 VERSION = 1
 # Sessions are credentials, not data: after an import the members sign in again.
-EXCLUDED = {"refresh_tokens": "sessions (refresh tokens) are credentials, not data"}
+EXCLUDED = {
+    "refresh_tokens": "sessions (refresh tokens) are credentials, not data",
+    # Its user is the operator's super-admin, not a member; the audit log keeps the trace.
+    "support_sessions": "support sessions are the operator's credentials, not the tenant's data",
+}
 # Left out by `--no-audio`; references to them are exported as null, as if deleted.
 AUDIO_TABLES = frozenset({"audio_files"})
 USER_COLUMNS = ("id", "email", "full_name", "created_at")

@@ -14,6 +14,7 @@ from iafactory.db.queries import auth as auth_queries
 from iafactory.db.queries import members as member_queries
 from iafactory.db.scope import DbRole, transaction
 from iafactory.errors import (
+    BadUserInput,
     Conflict,
     Forbidden,
     NotFound,
@@ -21,24 +22,20 @@ from iafactory.errors import (
     Unauthenticated,
 )
 from iafactory.resolvers import validation
-from iafactory.resolvers.sessions import Session, access, refresh_expiry, start_session
+from iafactory.resolvers.sessions import (
+    Session,
+    access,
+    default_membership,
+    refresh_expiry,
+    signed_in,
+    start_session,
+)
 from iafactory.resolvers.validation import parse_id
 from iafactory.schema.context import Info
 from iafactory.schema.types.common import MemberRole
 from iafactory.schema.types.identity import AuthPayload, LoginInput, Member, RegisterInput, Viewer
 
 BAD_CREDENTIALS = "Invalid email or password."
-
-
-async def _signed_in(info: Info, session: Session) -> AuthPayload:
-    await info.context.assume(session.principal)
-    return AuthPayload(
-        access_token=session.access_token,
-        refresh_token=session.refresh_token,
-        token_type="Bearer",  # noqa: S106 - the OAuth token type, not a secret
-        expires_at=session.expires_at,
-        viewer=Viewer.of(session.principal),
-    )
 
 
 async def me(info: Info) -> Viewer:
@@ -68,7 +65,7 @@ async def register(info: Info, input: RegisterInput) -> AuthPayload:
     session = await start_session(
         ctx.db, ctx.services, user_id=user_id, tenant_id=tenant_id, role=Role.OWNER, superadmin=False
     )
-    return await _signed_in(info, session)
+    return await signed_in(info, session)
 
 
 async def login(info: Info, input: LoginInput) -> AuthPayload:
@@ -83,14 +80,13 @@ async def login(info: Info, input: LoginInput) -> AuthPayload:
     assert record is not None
     memberships = await auth_queries.user_memberships(ctx.db, user_id=record.user_id)
     if input.tenant_slug is not None:
-        chosen = [m for m in memberships if m.slug == input.tenant_slug]
-        if not chosen:
+        membership = next((m for m in memberships if m.slug == input.tenant_slug), None)
+        if membership is None:
             raise Forbidden("You are not a member of this tenant.")
     else:
-        chosen = [m for m in memberships if m.status == "ACTIVE"] or memberships
-    if not chosen and not record.is_superadmin:
+        membership = default_membership(memberships)
+    if membership is None and not record.is_superadmin:
         raise Forbidden("This account is not a member of any tenant.")
-    membership = chosen[0] if chosen else None
     if membership is not None and membership.status != "ACTIVE":
         raise TenantSuspended()
     session = await start_session(
@@ -101,7 +97,7 @@ async def login(info: Info, input: LoginInput) -> AuthPayload:
         role=Role(membership.role) if membership else None,
         superadmin=record.is_superadmin,
     )
-    payload = await _signed_in(info, session)
+    payload = await signed_in(info, session)
     if membership is not None:
         await audit.append(
             ctx.db,
@@ -137,8 +133,9 @@ async def refresh_token(info: Info, refresh_token: str) -> AuthPayload:
         tenant_id=rotation.tenant_id,
         role=Role(rotation.role) if rotation.role else None,
         superadmin=rotation.is_superadmin,
+        session_id=rotation.family_id,
     )
-    payload = await _signed_in(info, Session(access_token, new_token, principal.expires_at, principal))
+    payload = await signed_in(info, Session(access_token, new_token, principal.expires_at, principal))
     if rotation.tenant_id is not None:
         await audit.append(
             ctx.db,
@@ -174,7 +171,7 @@ async def switch_tenant(info: Info, tenant_id: strawberry.ID) -> AuthPayload:
         role=Role(membership.role),
         superadmin=principal.superadmin,
     )
-    payload = await _signed_in(info, session)
+    payload = await signed_in(info, session)
     await audit.append(
         ctx.db, tenant_id=target, action="switch_tenant", target_type="Tenant", target_id=str(target)
     )
@@ -191,7 +188,12 @@ async def add_member(info: Info, email: str, role: MemberRole | None = MemberRol
     role = role or MemberRole.MEMBER
     ctx = info.context
     principal, tenant_id = await ctx.manager()
-    _only_owners_touch_owners(principal, role.value)
+    if not ctx.settings.direct_member_add:
+        raise Forbidden(
+            "Adding members directly is turned off on this server: invite them with inviteMember,"
+            " they join once they accept."
+        )
+    _only_owners_touch_owners(principal, _member_role(role))
     user_id = await member_queries.add_by_email(ctx.db, email=validation.email(email), role=role.value)
     row = await member_queries.membership(ctx.db, tenant_id=tenant_id, user_id=user_id)
     assert row is not None
@@ -221,6 +223,13 @@ async def remove_member(info: Info, user_id: strawberry.ID) -> bool:
         ctx.db, tenant_id=tenant_id, action="remove_member", target_type="User", target_id=str(target)
     )
     return True
+
+
+def _member_role(role: MemberRole) -> str:
+    """A role a membership may hold (SUPPORT exists only in support sessions)."""
+    if role is MemberRole.SUPPORT:
+        raise BadUserInput("SUPPORT is not a membership role.")
+    return str(role.value)
 
 
 def _only_owners_touch_owners(principal: Principal, role: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from iafactory.resolvers import documents as knowledge
-from iafactory.resolvers import identity, system, voice
+from iafactory.resolvers import identity, invitations, system, voice
 from iafactory.resolvers import projects as project_resolvers
 from iafactory.resolvers import tenants as tenant_admin
 from iafactory.resolvers import usage as governance
@@ -13,6 +13,7 @@ from iafactory.schema.pages import Page
 from iafactory.schema.types.common import Health
 from iafactory.schema.types.governance import AuditPage, MonthlyUsage, TenantUsage
 from iafactory.schema.types.identity import Member, Tenant, Viewer
+from iafactory.schema.types.invitations import Invitation
 from iafactory.schema.types.knowledge import Document, SearchHit
 from iafactory.schema.types.projects import Project
 from iafactory.schema.types.voice import Transcription
@@ -51,6 +52,10 @@ class Query:
     )
     tenants: Page[Tenant] = strawberry.field(
         resolver=tenant_admin.tenants, description="Super-admin only: every tenant."
+    )
+    invitations: Page[Invitation] = strawberry.field(
+        resolver=invitations.invitations,
+        description="OWNER or ADMIN: the active tenant's invitations, newest first.",
     )
     billing_usage: list[MonthlyUsage] = strawberry.field(
         resolver=tenant_admin.billing_usage,

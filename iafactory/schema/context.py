@@ -9,21 +9,22 @@ tenant-bound transaction and the dataloaders.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 import strawberry
-from graphql import GraphQLError
+from graphql import FieldNode, GraphQLError, OperationDefinitionNode
 from starlette.responses import Response
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from iafactory.auth.principal import Principal
 from iafactory.db.database import Database
-from iafactory.db.scope import Isolation, Opening, ShortTransactions, TenantScope
+from iafactory.db.queries import support as support_queries
+from iafactory.db.scope import DbRole, Isolation, Opening, ShortTransactions, TenantScope, transaction
 from iafactory.errors import AppError, Forbidden, RateLimited, TenantRequired, Unauthenticated
 from iafactory.schema.loaders import Loaders
 from iafactory.services import Services
@@ -66,6 +67,16 @@ class OperationContext:
             ShortTransactions(pool, opening) if subscription else TenantScope(pool, opening)
         )
         self._loaders: Loaders | None = None
+        self._after_commit: list[Callable[[], Awaitable[None]]] = []
+
+    def after_commit(self, job: Callable[[], Awaitable[None]]) -> None:
+        """Run `job` in the background once the operation has committed (a mail must never
+        carry a link that a rollback took back), never when it rolls back."""
+        self._after_commit.append(job)
+
+    @property
+    def committed_jobs(self) -> list[Callable[[], Awaitable[None]]]:
+        return list(self._after_commit)
 
     @property
     def caller(self) -> Principal | None:
@@ -90,20 +101,44 @@ class OperationContext:
         """Forget cached rows: between subscription events, each event reads anew."""
         self._loaders = None
 
-    async def admit(self) -> None:
+    async def admit(self, *, mutation: bool = False, fields: tuple[str, ...] = ()) -> None:
         """Before execution: a caller bound to a tenant is checked against the database
-        (user, membership, tenant status) and only then spends one request of the tenant's
-        budget, so a revoked token can neither spend nor be billed to a tenant."""
+        (user, membership, tenant status, session) and only then spends one request of the
+        tenant's budget, so a revoked token can neither spend nor be billed to a tenant.
+
+        A support session may not run a mutation, and each of its operations is written to
+        the tenant's audit log, committed before anything is read."""
         principal = self.request.principal
         if self.request.auth_error is not None or principal is None or principal.tenant_id is None:
             return
         if principal.expires_at <= datetime.now(UTC):
             return  # the fields that need the caller answer UNAUTHENTICATED
+        if principal.is_support and mutation:
+            raise Forbidden("A support session is read-only: every mutation is refused.")
         await self._db.ensure_open()
+        if principal.is_support:
+            await self._record_support_access(principal, fields)
+            return  # support reads are neither limited by nor billed to the tenant's plan
         retry_after = await self.services.rate_limits.tenant(self._db, principal.tenant_id)
         if retry_after is not None:
             raise RateLimited(retry_after, f"This tenant is over its request rate; retry in {retry_after} s.")
         self.services.api_calls.count(principal.tenant_id)
+
+    async def _record_support_access(self, principal: Principal, fields: tuple[str, ...]) -> None:
+        assert principal.session_id is not None
+        assert principal.tenant_id is not None
+        names = ",".join(fields)[:190] or "operation"
+        async with transaction(
+            self.services.pool,
+            role=DbRole.APP,
+            request_id=self.request_id,
+            tenant_id=principal.tenant_id,
+            user_id=principal.user_id,
+            statement_timeout_ms=self.settings.statement_timeout_ms,
+        ) as db:
+            await support_queries.record_access(
+                db, session_id=principal.session_id, action=f"support.{names}", fields=list(fields)
+            )
 
     async def authenticated(self) -> Principal:
         """The caller, checked against the database (user, tenant status, role), or
@@ -126,9 +161,10 @@ class OperationContext:
         return principal, principal.tenant_id
 
     async def manager(self) -> tuple[Principal, UUID]:
-        """An OWNER or ADMIN of the active tenant, or FORBIDDEN."""
+        """An OWNER or ADMIN of the active tenant, or FORBIDDEN. A support session reads
+        what they read (it can write nothing)."""
         principal, tenant_id = await self.tenant()
-        if not principal.can_manage_tenant:
+        if not (principal.can_manage_tenant or principal.is_support):
             raise Forbidden("Only an OWNER or ADMIN of this tenant may do this.")
         return principal, tenant_id
 
@@ -138,6 +174,8 @@ class OperationContext:
         principal = await self.authenticated()
         if not principal.superadmin or not isinstance(self._db, TenantScope):
             raise Forbidden("Super-admin only.")
+        if principal.is_support:
+            raise Forbidden("A support session acts inside its tenant only: use your own session.")
         return self._db
 
     async def assume(self, principal: Principal) -> None:
@@ -178,7 +216,9 @@ class OperationScope(SchemaExtension):
         execution.context = operation
         succeeded = False
         try:
-            await operation.admit()
+            await operation.admit(
+                mutation=operation_type is OperationType.MUTATION, fields=_root_fields(execution)
+            )
             yield
             result = execution.result
             succeeded = result is not None and not result.errors
@@ -186,9 +226,13 @@ class OperationScope(SchemaExtension):
             try:
                 await operation.close(commit=succeeded)
             except Exception as error:  # noqa: BLE001 - a failed COMMIT must reach the client
+                succeeded = False
                 if execution.result is not None:
                     execution.result.data = None
                     execution.result.errors = [GraphQLError(str(error), original_error=error)]
+            if succeeded:
+                for job in operation.committed_jobs:
+                    operation.services.background.spawn(job())
 
     def get_results(self) -> dict[str, Any]:
         """`extensions.sqlStatements` (IAFACTORY_EXPOSE_SQL_STATEMENT_COUNT): the statements
@@ -197,3 +241,19 @@ class OperationScope(SchemaExtension):
         if isinstance(operation, OperationContext) and operation.settings.expose_sql_statement_count:
             return {"sqlStatements": operation.statement_count}
         return {}
+
+
+def _root_fields(execution: Any) -> tuple[str, ...]:
+    """The names of the operation's root fields (what a support session's audit row names)."""
+    document = execution.graphql_document
+    if document is None:
+        return ()
+    wanted = execution.operation_name
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode) and (
+            wanted is None or (definition.name is not None and definition.name.value == wanted)
+        ):
+            return tuple(
+                node.name.value for node in definition.selection_set.selections if isinstance(node, FieldNode)
+            )
+    return ()

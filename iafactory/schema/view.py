@@ -58,24 +58,7 @@ class GraphQLView(BrowserFacingView, GraphQL[RequestContext, None]):
         await response(scope, receive, send)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> RequestContext:
-        services: Services = request.app.state.services
-        client = request.client
-        context = RequestContext(
-            services=services,
-            request_id=request.scope.get("request_id", ""),
-            client_ip=client.host if client else "unknown",
-            response=response if isinstance(response, Response) else None,
-        )
-        if isinstance(request, Request):
-            try:
-                context.principal = services.tokens.principal(request.headers.get("authorization"))
-            except AppError as error:
-                # Kept for the fields that need a caller: login and health still answer.
-                context.auth_error = error
-            # The response names the tenant (X-Tenant-Context), every log line the caller.
-            request.scope["principal"] = context.principal
-            _bind_log_identity(context)
-        return context
+        return request_context(request, response if isinstance(response, Response) else None)
 
     async def on_ws_connect(self, context: RequestContext) -> UnsetType | dict[str, object] | None:
         """The token travels in connection_init: {"Authorization": "Bearer <jwt>"}; it is
@@ -106,6 +89,29 @@ class GraphQLView(BrowserFacingView, GraphQL[RequestContext, None]):
 
     def encode_json(self, data: object) -> str:
         return json.dumps(data, separators=(",", ":"))
+
+
+def request_context(request: Request | WebSocket, response: Response | None = None) -> RequestContext:
+    """The one way a request becomes a RequestContext (GraphQL's view and the REST routes):
+    the verified bearer token, the client address, the request id. No database work."""
+    services: Services = request.app.state.services
+    client = request.client
+    context = RequestContext(
+        services=services,
+        request_id=request.scope.get("request_id", ""),
+        client_ip=client.host if client else "unknown",
+        response=response,
+    )
+    if isinstance(request, Request):
+        try:
+            context.principal = services.tokens.principal(request.headers.get("authorization"))
+        except AppError as error:
+            # Kept for the fields that need a caller: login and health still answer.
+            context.auth_error = error
+        # The response names the tenant (X-Tenant-Context), every log line the caller.
+        request.scope["principal"] = context.principal
+        _bind_log_identity(context)
+    return context
 
 
 def _bind_log_identity(context: RequestContext) -> None:

@@ -16,7 +16,7 @@ from graphql import GraphQLObjectType, build_schema
 from iafactory.schema.build import build_schema as build_server_schema
 from iafactory.settings import Settings
 from tests.governance.helpers import upload
-from tests.helpers import add_member, as_app, create_superadmin, login
+from tests.helpers import add_member, as_app, cli_inline, create_superadmin, login
 from tests.support.database import sql
 from tests.support.graphql import PASSWORD, Account, GraphQLClient, register
 
@@ -29,13 +29,14 @@ class World:
     alice: Account
     bob: Account
     root: str
+    database_url: str
 
 
 @pytest.fixture(scope="module")
 def world(client: GraphQLClient, database_url: str) -> World:
     alice, bob = register(client, name="audited"), register(client, name="other")
     add_member(client, bob, alice)
-    return World(client, alice, bob, create_superadmin(client, database_url))
+    return World(client, alice, bob, create_superadmin(client, database_url), database_url)
 
 
 def call(
@@ -214,6 +215,96 @@ def export_case(w: World, rid: str) -> tuple[httpx.Response, str, str]:
     return response, w.alice.tenant_id, "request_export"
 
 
+INVITE = "mutation($e: String!) { inviteMember(email: $e) { token invitation { id } } }"
+
+
+def invitation(w: World) -> dict[str, Any]:
+    """A pending invitation to alice's tenant, for a new address."""
+    return dict(
+        w.client.data(
+            INVITE, {"e": f"guest-{uuid.uuid4().hex[:10]}@example.test"}, token=w.alice.access_token
+        )["inviteMember"]
+    )
+
+
+def invite_case(w: World, rid: str) -> tuple[httpx.Response, str, str]:
+    email = f"invited-{uuid.uuid4().hex[:10]}@example.test"
+    return call(w, INVITE, {"e": email}, rid, w.alice.access_token), w.alice.tenant_id, "invite_member"
+
+
+def revoke_invitation_case(w: World, rid: str) -> tuple[httpx.Response, str, str]:
+    invited = invitation(w)
+    response = call(
+        w,
+        "mutation($i: ID!) { revokeInvitation(id: $i) { status } }",
+        {"i": invited["invitation"]["id"]},
+        rid,
+        w.alice.access_token,
+    )
+    return response, w.alice.tenant_id, "revoke_invitation"
+
+
+def accept_invitation_case(w: World, rid: str) -> tuple[httpx.Response, str, str]:
+    response = call(
+        w,
+        "mutation($t: String!, $p: String) { acceptInvitation(token: $t, password: $p) { accessToken } }",
+        {"t": invitation(w)["token"], "p": PASSWORD},
+        rid,
+    )
+    return response, w.alice.tenant_id, "accept_invitation"
+
+
+def change_password_case(w: World, rid: str) -> tuple[httpx.Response, str, str]:
+    someone = register(w.client, name="changer")
+    response = call(
+        w,
+        "mutation($c: String!, $n: String!) {"
+        " changePassword(currentPassword: $c, newPassword: $n) { accessToken } }",
+        {"c": PASSWORD, "n": PASSWORD + " again"},
+        rid,
+        someone.access_token,
+    )
+    return response, someone.tenant_id, "change_password"
+
+
+def request_reset_case(w: World, rid: str) -> tuple[httpx.Response, str, str]:
+    someone = register(w.client, name="forgetful")
+    response = call(w, "mutation($e: String!) { requestPasswordReset(email: $e) }", {"e": someone.email}, rid)
+    return response, someone.tenant_id, "request_password_reset"
+
+
+def reset_password_case(w: World, rid: str) -> tuple[httpx.Response, str, str]:
+    someone = register(w.client, name="resetter")
+    link = cli_inline("user", "reset-link", someone.email, database_url=w.database_url)
+    assert link.exit_code == 0, link.output
+    token = link.stdout.strip().rpartition("token=")[2]
+    response = call(
+        w,
+        "mutation($t: String!, $n: String!) { resetPassword(token: $t, newPassword: $n) { accessToken } }",
+        {"t": token, "n": PASSWORD + " reset"},
+        rid,
+    )
+    return response, someone.tenant_id, "reset_password"
+
+
+def update_profile_case(w: World, rid: str) -> tuple[httpx.Response, str, str]:
+    response = call(
+        w, 'mutation { updateProfile(fullName: "Alice A.") { fullName } }', None, rid, w.alice.access_token
+    )
+    return response, w.alice.tenant_id, "update_profile"
+
+
+def support_case(w: World, rid: str) -> tuple[httpx.Response, str, str]:
+    response = call(
+        w,
+        'mutation($t: ID!) { enterTenantAsSupport(tenantId: $t, reason: "Ticket 1234") { accessToken } }',
+        {"t": w.alice.tenant_id},
+        rid,
+        w.root,
+    )
+    return response, w.alice.tenant_id, "support.enter"
+
+
 CASES: dict[str, Case] = {
     "register": register_case,
     "login": login_case,
@@ -232,6 +323,14 @@ CASES: dict[str, Case] = {
     "createTenant": create_tenant_case,
     "updateTenant": update_tenant_case,
     "requestTenantExport": export_case,
+    "inviteMember": invite_case,
+    "revokeInvitation": revoke_invitation_case,
+    "acceptInvitation": accept_invitation_case,
+    "changePassword": change_password_case,
+    "requestPasswordReset": request_reset_case,
+    "resetPassword": reset_password_case,
+    "updateProfile": update_profile_case,
+    "enterTenantAsSupport": support_case,
 }
 
 

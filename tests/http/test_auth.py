@@ -172,7 +172,9 @@ def test_login_with_a_tenant_slug_enters_that_tenant(client: GraphQLClient, alic
     )["login"]
     assert payload["viewer"] == {"role": "ADMIN", "tenant": {"slug": alice.tenant_slug}}
     default = client.data(LOGIN, {"input": {"email": bob.email, "password": PASSWORD}})["login"]
-    assert default["viewer"]["tenant"]["slug"] == bob.tenant_slug, "without a slug: the first tenant joined"
+    assert default["viewer"]["tenant"]["slug"] == alice.tenant_slug, (
+        "without a slug: the tenant last signed in to (CONTRACT.md, clarified on 2026-12-03)"
+    )
 
 
 def test_login_to_a_tenant_the_user_is_not_in_reveals_nothing_about_it(

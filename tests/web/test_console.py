@@ -148,7 +148,6 @@ def test_an_uploaded_clip_shows_live_progress_to_100_percent_then_its_transcript
     console.shot("transcription")
 
 
-@pytest.mark.xfail(strict=False, reason="issue 12: invitations not served yet")
 def test_an_invited_user_accepts_from_the_link_and_joins_the_workspace(
     console: Console, signed_in: Callable[..., Any], browser: Any
 ) -> None:

@@ -158,7 +158,6 @@ def test_a_superadmin_creates_a_tenant_changes_its_plan_and_suspends_it(
     expect(row).to_contain_text("Active")
 
 
-@pytest.mark.xfail(strict=False, reason="issue 12: enterTenantAsSupport not served yet")
 def test_a_superadmin_enters_a_tenant_read_only_for_support(
     console: Console, superadmin: dict[str, str], web_client: GraphQLClient
 ) -> None:

@@ -33,7 +33,7 @@ async def append(
 
 async def page(db: Database, *, tenant_id: UUID, first: int, after: int | None) -> list[asyncpg.Record]:
     return await db.fetch(
-        "SELECT id, at, actor_id, action, target_type, target_id, request_id FROM audit_log"
+        "SELECT id, at, actor_id, action, target_type, target_id, request_id, details FROM audit_log"
         " WHERE tenant_id = $1 AND ($3::bigint IS NULL OR id < $3) ORDER BY id DESC LIMIT $2",
         tenant_id,
         first + 1,

@@ -23,6 +23,7 @@ class MembershipRecord:
     slug: str
     role: str
     status: str
+    entered_at: datetime | None = None  # when the user last signed in to or switched to it
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,7 @@ class Rotation:
     tenant_id: UUID | None
     role: str | None
     is_superadmin: bool
+    family_id: UUID | None = None  # the session: new access tokens carry it as `sid`
 
 
 async def login_lookup(db: Database, *, email: str) -> LoginRecord | None:
@@ -99,8 +101,19 @@ async def rotate_refresh_token(
         tenant_id=row["tenant_id"],
         role=row["role"],
         is_superadmin=bool(row["is_superadmin"]),
+        family_id=row["family_id"],
     )
 
 
 async def revoke_refresh_family(db: Database, *, token_hash: bytes) -> bool:
     return bool(await db.fetchval("SELECT app.revoke_refresh_family($1)", token_hash))
+
+
+async def mark_entered(db: Database, *, tenant_id: UUID, user_id: UUID) -> None:
+    """The tenant the user signed in to or switched to: the default of their next sign-in."""
+    await db.execute(
+        "UPDATE tenant_memberships SET last_entered_at = clock_timestamp()"
+        " WHERE tenant_id = $1 AND user_id = $2",
+        tenant_id,
+        user_id,
+    )

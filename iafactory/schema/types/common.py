@@ -33,3 +33,6 @@ class MemberRole(Enum):
     OWNER = "OWNER"
     ADMIN = "ADMIN"
     MEMBER = "MEMBER"
+    SUPPORT = strawberry.enum_value(
+        "SUPPORT", description="Only in a super-admin's support session; never a stored membership."
+    )

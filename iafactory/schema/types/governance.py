@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from uuid import UUID
 
@@ -48,6 +49,11 @@ class AuditEntry:
     target_type: str | None
     target_id: strawberry.ID | None
     request_id: str | None
+    details: str | None = strawberry.field(
+        description="What the action concerned, in words: for support.* entries, the reason given to"
+        " enterTenantAsSupport. The actor of a support.* entry is the super-admin, visible to the"
+        " tenant's owners."
+    )
     actor_id: strawberry.Private[UUID | None]
 
     @classmethod
@@ -59,12 +65,38 @@ class AuditEntry:
             target_type=row["target_type"],
             target_id=strawberry.ID(row["target_id"]) if row["target_id"] else None,
             request_id=row["request_id"],
+            details=in_words(row["details"]),
             actor_id=row["actor_id"],
         )
 
     @strawberry.field
     async def actor(self, info: Info) -> User | None:
         return await User.load(info, self.actor_id)
+
+
+def in_words(details: object) -> str | None:
+    """An audit row's details for people: a support session's reason as given, anything else
+    as `key: value` pairs.
+
+    >>> in_words({"reason": "Ticket 42", "fields": ["projects"]})
+    'Ticket 42'
+    >>> in_words({"role": "ADMIN"})
+    'role: ADMIN'
+    """
+    if isinstance(details, str):  # asyncpg hands jsonb over as text
+        text = details
+        try:
+            details = json.loads(text)
+        except ValueError:
+            return text
+    if not details:
+        return None
+    if isinstance(details, dict):
+        reason = details.get("reason")
+        if isinstance(reason, str):
+            return reason
+        return ", ".join(f"{key}: {value}" for key, value in details.items())
+    return str(details)
 
 
 @strawberry.type

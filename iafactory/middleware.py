@@ -7,7 +7,6 @@ buffered here: the upload guard counts bytes as they stream in.
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 
@@ -15,6 +14,7 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from iafactory.errors import AppError, Forbidden, PayloadTooLarge
+from iafactory.protocol.negotiation import negotiate, refusal
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 PREFLIGHT_HEADERS = (b"apollo-require-preflight", b"x-apollo-operation-name", b"graphql-preflight")
@@ -28,11 +28,13 @@ def header(scope: Scope, name: bytes) -> str | None:
 
 
 async def send_error(scope: Scope, send: Send, error: AppError) -> None:
-    """A GraphQL-shaped error response, for failures answered before GraphQL runs."""
-    body = json.dumps(error.body(scope.get("request_id"))).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    headers += [(name.lower().encode(), value.encode()) for name, value in error.headers().items()]
-    await send({"type": "http.response.start", "status": error.status(), "headers": headers})
+    """A GraphQL-shaped error response, for a request refused before GraphQL runs: not a
+    well-formed request, so the error's own status whatever the negotiated media type."""
+    answer = refusal(error, scope.get("request_id"), negotiate(header(scope, b"accept")), malformed=True)
+    body = answer.encoded()
+    headers = [(b"content-type", answer.content_type.encode()), (b"content-length", str(len(body)).encode())]
+    headers += [(name.lower().encode(), value.encode()) for name, value in answer.headers.items()]
+    await send({"type": "http.response.start", "status": answer.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 

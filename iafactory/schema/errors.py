@@ -20,9 +20,7 @@ from iafactory.errors import AppError, ErrorCode
 
 log = structlog.get_logger("iafactory.errors")
 
-TOO_COMPLEX = re.compile(
-    r"exceeds maximum operation depth|aliases found|more than \d+ tokens", re.IGNORECASE
-)
+TOO_COMPLEX = re.compile(r"exceeds maximum operation depth|aliases found|more than \d+ tokens", re.IGNORECASE)
 INTERNAL_MESSAGE = "Internal server error."
 
 

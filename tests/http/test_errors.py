@@ -30,6 +30,8 @@ CONTRACT_CODES = {
     "PAYLOAD_TOO_LARGE",
     "UNSUPPORTED_MEDIA_TYPE",
     "QUERY_TOO_COMPLEX",
+    "PERSISTED_QUERY_NOT_FOUND",
+    "PERSISTED_QUERY_NOT_ALLOWED",
     "INTERNAL",
 }
 LEAKS = ("Traceback", 'File "', "asyncpg", "psycopg", "iafactory/", "site-packages", "SELECT ", "pg_")

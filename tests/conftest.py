@@ -170,6 +170,8 @@ class GraphQLClient:
 
     url: str
     http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30))
+    # None: httpx's `*/*`, answered as application/json (200 for every well-formed request).
+    accept: str | None = None
 
     def post(
         self,
@@ -180,6 +182,8 @@ class GraphQLClient:
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         all_headers = dict(headers or {})
+        if self.accept is not None:
+            all_headers.setdefault("Accept", self.accept)
         if token is not None:
             all_headers["Authorization"] = f"Bearer {token}"
         body = {"query": query, "variables": variables or {}}
@@ -261,6 +265,17 @@ def lift_rate_limit(database_url: str, tenant_id: str) -> None:
     # psycopg (synchronous): callable from async tests, where asyncio.run is not.
     with psycopg.connect(database_url, autocommit=True) as connection:
         connection.execute("UPDATE tenants SET plan = 'ENTERPRISE' WHERE id = %s", (tenant_id,))
+
+
+def throttle(database_url: str, tenant_id: str, requests_per_minute: int) -> None:
+    """An operator's override of a tenant's request rate. Do it before the tenant's first
+    authenticated request: servers cache plans."""
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        connection.execute(
+            "INSERT INTO tenant_quota_overrides (tenant_id, quota, value)"
+            " VALUES (%s, 'requests_per_minute', %s)",
+            (tenant_id, requests_per_minute),
+        )
 
 
 @pytest.fixture

@@ -171,3 +171,10 @@ def test_a_listed_document_resolves_to_its_text(trusted_only: PersistedDocuments
 def test_anything_else_is_not_allowed(trusted_only: PersistedDocuments, params: Params) -> None:
     with pytest.raises(PersistedQueryNotAllowed):
         trusted_only.resolve(params, namespace="anonymous")
+
+
+def test_every_text_the_console_sends_is_allowed_under_the_console_setting() -> None:
+    # The console posts its /* GraphQL */ literals verbatim (scripts/trusted_documents.py).
+    documents = PersistedDocuments(cache_size=10, trusted=TrustedDocuments.load("console"))
+    for text in json.loads(CONSOLE_MANIFEST.read_text()).values():
+        assert documents.resolve(request(text), namespace="anonymous").query == text

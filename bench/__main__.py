@@ -11,6 +11,7 @@ BENCHMARKS = {
     "voice_direct": "bench.voice_direct",
     "voice_api": "bench.voice_api",
     "retrieval": "bench.retrieval",
+    "apq": "bench.apq",
 }
 
 if __name__ == "__main__":

@@ -23,11 +23,14 @@ class ErrorCode(StrEnum):
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
     UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
     QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+    PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+    PERSISTED_QUERY_NOT_ALLOWED = "PERSISTED_QUERY_NOT_ALLOWED"
     INTERNAL = "INTERNAL"
 
 
-# The one status map, for answers given outside GraphQL's own result (a refused upload, a
-# rate-limited operation, an export download, a REST route).
+# The one status map, for answers given outside GraphQL's own result (a refused upload, an
+# export download, a REST route) and for request errors answered as
+# application/graphql-response+json (iafactory/protocol/negotiation.py).
 HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.UNAUTHENTICATED: 401,
     ErrorCode.TENANT_REQUIRED: 403,
@@ -41,6 +44,10 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.PAYLOAD_TOO_LARGE: 413,
     ErrorCode.UNSUPPORTED_MEDIA_TYPE: 415,
     ErrorCode.QUERY_TOO_COMPLEX: 400,
+    # Apollo's router and the persisted-documents RFC: an unknown id is 404, a document the
+    # deployment does not allow is a bad request (the client sent something it must not).
+    ErrorCode.PERSISTED_QUERY_NOT_FOUND: 404,
+    ErrorCode.PERSISTED_QUERY_NOT_ALLOWED: 400,
     ErrorCode.INTERNAL: 500,
 }
 
@@ -137,6 +144,17 @@ class UnsupportedMediaType(AppError):
 class QueryTooComplex(AppError):
     code = ErrorCode.QUERY_TOO_COMPLEX
     default_message = "The query is too complex."
+
+
+class PersistedQueryNotFound(AppError):
+    code = ErrorCode.PERSISTED_QUERY_NOT_FOUND
+    # Apollo's clients also recognise this exact message.
+    default_message = "PersistedQueryNotFound"
+
+
+class PersistedQueryNotAllowed(AppError):
+    code = ErrorCode.PERSISTED_QUERY_NOT_ALLOWED
+    default_message = "Only the trusted documents of this deployment may run."
 
 
 # SQLSTATEs raised by our own SQL functions (migrations/CONVENTIONS.md) and by PostgreSQL.

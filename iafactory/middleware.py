@@ -15,6 +15,7 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from iafactory.errors import AppError, Forbidden, PayloadTooLarge
+from iafactory.protocol.negotiation import negotiate, refusal
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 PREFLIGHT_HEADERS = (b"apollo-require-preflight", b"x-apollo-operation-name", b"graphql-preflight")
@@ -29,14 +30,18 @@ def header(scope: Scope, name: bytes) -> str | None:
 
 
 async def send_error(scope: Scope, send: Send, error: AppError) -> None:
-    """An error answered before the route runs: GraphQL-shaped, or the seed's shape under /api."""
-    rest = str(scope.get("path", "")).startswith(REST_PREFIX)
-    request_id = scope.get("request_id")
-    shape = {"detail": error.message, "code": error.code.value} if rest else error.body(request_id)
-    body = json.dumps(shape).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    headers += [(name.lower().encode(), value.encode()) for name, value in error.headers().items()]
-    await send({"type": "http.response.start", "status": error.status(), "headers": headers})
+    """An error answered before the route runs: the seed's shape under /api, else GraphQL-shaped
+    (not a well-formed request, so the error's own status whatever the negotiated media type)."""
+    if str(scope.get("path", "")).startswith(REST_PREFIX):
+        body = json.dumps({"detail": error.message, "code": error.code.value}).encode()
+        status, content_type, extra = error.status(), "application/json", error.headers()
+    else:
+        answer = refusal(error, scope.get("request_id"), negotiate(header(scope, b"accept")), malformed=True)
+        body, status = answer.encoded(), answer.status
+        content_type, extra = answer.content_type, answer.headers
+    headers = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
+    headers += [(name.lower().encode(), value.encode()) for name, value in extra.items()]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 

@@ -21,6 +21,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from iafactory.auth.origins import OriginPolicy, parse_origins
+from iafactory.protocol.persisted import TrustedDocuments
 
 RATE_PATTERN = re.compile(r"^\s*\d+\s*/\s*(second|minute|hour)\s*$")
 
@@ -111,6 +112,11 @@ class Settings(BaseSettings):
     max_query_tokens: int = Field(default=2000, gt=0, alias="IAFACTORY_MAX_QUERY_TOKENS")
     max_subscriptions_per_connection: int = Field(default=20, gt=0, alias="IAFACTORY_MAX_SUBSCRIPTIONS")
     max_page_size: int = Field(default=100, gt=0, alias="IAFACTORY_MAX_PAGE_SIZE")
+    # Automatic persisted queries: documents kept per process, all tenants together (LRU).
+    apq_cache_size: int = Field(default=1000, gt=0, alias="IAFACTORY_APQ_CACHE_SIZE")
+    # Comma-separated manifest files of the only documents that may run; `console` names the
+    # web console's own manifest (iafactory/web/trusted-documents.json). Unset: any document.
+    trusted_documents: str | None = Field(default=None, alias="IAFACTORY_TRUSTED_DOCUMENTS")
     # Diagnostics: `extensions.sqlStatements` on each response (N+1 tests, profiling).
     expose_sql_statement_count: bool = Field(default=False, alias="IAFACTORY_EXPOSE_SQL_STATEMENT_COUNT")
 
@@ -147,6 +153,13 @@ class Settings(BaseSettings):
             parse_origins(value)  # refuses '*' and anything that is not scheme://host[:port]
         return value
 
+    @field_validator("trusted_documents")
+    @classmethod
+    def _manifests_are_readable(cls, value: str | None) -> str | None:
+        if value is not None:
+            TrustedDocuments.load(value)  # ValueError names the file that is missing or malformed
+        return value
+
     @field_validator("metrics_networks")
     @classmethod
     def _networks_are_parseable(cls, value: str | None) -> str | None:
@@ -178,9 +191,7 @@ class Settings(BaseSettings):
     def _refuse_insecure_production(self) -> Self:
         if self.is_production:
             if not self.jwt_secret or len(self.jwt_secret) < 32:
-                raise ValueError(
-                    "IAFACTORY_JWT_SECRET (at least 32 characters) is required in production"
-                )
+                raise ValueError("IAFACTORY_JWT_SECRET (at least 32 characters) is required in production")
             if not self.database_url:
                 raise ValueError("DATABASE_URL is required in production")
         return self

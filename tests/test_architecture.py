@@ -33,7 +33,7 @@ def test_the_import_contracts_in_pyproject_hold() -> None:
     )
 
 
-@pytest.mark.parametrize("lower", ["db", "auth", "voice", "knowledge", "governance"])
+@pytest.mark.parametrize("lower", ["db", "auth", "voice", "knowledge", "governance", "protocol"])
 def test_lower_layers_import_nothing_from_the_graphql_layer(graph: grimp.ImportGraph, lower: str) -> None:
     for upper in ("schema", "resolvers"):
         chain = graph.find_shortest_chain(

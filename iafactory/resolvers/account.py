@@ -40,7 +40,10 @@ async def update_profile(info: Info, full_name: str | None = strawberry.UNSET) -
         )
         if principal.tenant_id is not None:
             await audit.append(
-                ctx.db, tenant_id=principal.tenant_id, action="update_profile", target_type="User",
+                ctx.db,
+                tenant_id=principal.tenant_id,
+                action="update_profile",
+                target_type="User",
                 target_id=str(principal.user_id),
             )
     assert row is not None
@@ -66,7 +69,10 @@ async def change_password(info: Info, current_password: str, new_password: str) 
     await account_queries.change_password(ctx.db, password_hash=password_hash)
     if principal.tenant_id is not None:
         await audit.append(
-            ctx.db, tenant_id=principal.tenant_id, action="change_password", target_type="User",
+            ctx.db,
+            tenant_id=principal.tenant_id,
+            action="change_password",
+            target_type="User",
             target_id=str(principal.user_id),
         )
     session = await start_session(

@@ -140,7 +140,11 @@ async def accept_invitation(
         raise NotFound(NO_SUCH_INVITATION)  # accepted or revoked meanwhile
     tenant_id, role = joined
     session = await start_session(
-        ctx.db, ctx.services, user_id=principal.user_id, tenant_id=tenant_id, role=Role(role),
+        ctx.db,
+        ctx.services,
+        user_id=principal.user_id,
+        tenant_id=tenant_id,
+        role=Role(role),
         superadmin=principal.superadmin,
     )
     return await signed_in(info, session)

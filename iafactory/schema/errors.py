@@ -20,9 +20,7 @@ from iafactory.errors import AppError, ErrorCode
 
 log = structlog.get_logger("iafactory.errors")
 
-TOO_COMPLEX = re.compile(
-    r"exceeds maximum operation depth|aliases found|more than \d+ tokens", re.IGNORECASE
-)
+TOO_COMPLEX = re.compile(r"exceeds maximum operation depth|aliases found|more than \d+ tokens", re.IGNORECASE)
 INTERNAL_MESSAGE = "Internal server error."
 
 
@@ -64,11 +62,16 @@ class ErrorCodes(SchemaExtension):
 
 
 def formatted(error: GraphQLError, request_id: str | None) -> GraphQLError:
-    if (error.extensions or {}).get("code"):
-        return error  # already formatted (a stream result seen twice)
     original = error.original_error
     extensions: dict[str, Any]
-    if isinstance(original, AppError):
+    known = error.extensions or {}
+    if known.get("code"):
+        if known.get("requestId") == request_id:
+            return error  # already formatted (a stream result seen twice)
+        # Formatted for an earlier request: ValidationCache hands every request the same
+        # list of validation errors, so this request must not carry that one's id.
+        message, extensions = error.message, dict(known)
+    elif isinstance(original, AppError):
         message = original.message
         extensions = {"code": original.code.value, **original.extensions}
     elif original is None or isinstance(original, GraphQLError):

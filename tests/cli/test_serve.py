@@ -74,9 +74,7 @@ def test_a_command_stops_the_embedded_postgresql_it_started(home: Path, tmp_path
     assert not running(home / "iafactory"), "no PostgreSQL left behind"
 
 
-def test_a_command_leaves_running_an_embedded_postgresql_it_did_not_start(
-    home: Path, tmp_path: Path
-) -> None:
+def test_a_command_leaves_running_an_embedded_postgresql_it_did_not_start(home: Path, tmp_path: Path) -> None:
     start_embedded(home / "iafactory")  # as a running `make run` would have
     try:
         done = iafactory("tenant", "list", home=home, cwd=tmp_path)

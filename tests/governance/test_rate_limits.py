@@ -1,5 +1,8 @@
 """Request budgets: per tenant by plan (HTTP and WebSocket subscribes), per client address on
-sign-in, and one budget shared by two servers through Redis."""
+sign-in, and one budget shared by two servers through Redis.
+
+These clients accept application/graphql-response+json, so a refusal is also a 429 (an
+application/json client gets 200 and the same error: tests/http/test_negotiation.py)."""
 
 from __future__ import annotations
 
@@ -29,6 +32,12 @@ LOGIN = """mutation($email: String!, $password: String!) {
 REFRESH = "mutation($token: String!) { refreshToken(refreshToken: $token) { accessToken } }"
 REGISTER = "mutation($input: RegisterInput!) { register(input: $input) { accessToken } }"
 PROGRESS = 'subscription { transcriptionProgress(id: "%s") { transcription { id } } }'
+SPEC = "application/graphql-response+json"
+
+
+@pytest.fixture(scope="module")
+def spec_client(governed: Server) -> GraphQLClient:
+    return GraphQLClient(governed.graphql_url, accept=SPEC)
 
 
 def first_refusal(client: GraphQLClient, token: str, *, limit: int) -> tuple[list[int], httpx.Response]:
@@ -43,10 +52,10 @@ def first_refusal(client: GraphQLClient, token: str, *, limit: int) -> tuple[lis
 
 
 def test_a_burst_over_the_plan_rate_gets_rate_limited_with_retry_after(
-    gov_client: GraphQLClient, new_tenant: Callable[..., Account]
+    spec_client: GraphQLClient, new_tenant: Callable[..., Account]
 ) -> None:
     alice = new_tenant("burst")
-    admitted, refused = first_refusal(gov_client, alice.access_token, limit=FREE_REQUESTS_PER_MINUTE)
+    admitted, refused = first_refusal(spec_client, alice.access_token, limit=FREE_REQUESTS_PER_MINUTE)
     assert admitted[:FREE_REQUESTS_PER_MINUTE] == [200] * FREE_REQUESTS_PER_MINUTE, (
         "the FREE plan admits 120/min"
     )
@@ -61,21 +70,23 @@ def test_a_burst_over_the_plan_rate_gets_rate_limited_with_retry_after(
 
 
 def test_one_tenants_burst_leaves_other_tenants_unaffected(
-    gov_client: GraphQLClient, new_tenant: Callable[..., Account], database_url: str
+    spec_client: GraphQLClient, new_tenant: Callable[..., Account], database_url: str
 ) -> None:
     noisy, quiet = new_tenant("noisy"), new_tenant("quiet")
     override(database_url, noisy.tenant_id, "requests_per_minute", 5)
-    first_refusal(gov_client, noisy.access_token, limit=5)
-    assert gov_client.post(ME, token=quiet.access_token).status_code == 200, "another tenant keeps its budget"
-    assert gov_client.post(ME, token=noisy.access_token).status_code == 429, "the noisy one is still refused"
+    first_refusal(spec_client, noisy.access_token, limit=5)
+    assert spec_client.post(ME, token=quiet.access_token).status_code == 200, (
+        "another tenant keeps its budget"
+    )
+    assert spec_client.post(ME, token=noisy.access_token).status_code == 429, "the noisy one is still refused"
 
 
 def test_an_operators_override_of_the_plan_rate_applies(
-    gov_client: GraphQLClient, new_tenant: Callable[..., Account], database_url: str
+    spec_client: GraphQLClient, new_tenant: Callable[..., Account], database_url: str
 ) -> None:
     alice = new_tenant("override")
     override(database_url, alice.tenant_id, "requests_per_minute", 7)
-    admitted, _ = first_refusal(gov_client, alice.access_token, limit=7)
+    admitted, _ = first_refusal(spec_client, alice.access_token, limit=7)
     assert len(admitted) == 7, f"the override of 7/min admitted {len(admitted)}"
 
 
@@ -109,7 +120,7 @@ async def test_websocket_subscribes_spend_the_tenant_budget_and_are_refused_over
         response = await http.post(
             governed.graphql_url,
             json={"query": ME},
-            headers={"Authorization": f"Bearer {alice.access_token}"},
+            headers={"Authorization": f"Bearer {alice.access_token}", "Accept": SPEC},
         )
     assert response.status_code == 429, "the subscribes spent the same budget as HTTP requests"
 
@@ -119,33 +130,33 @@ def login(client: GraphQLClient, email: str, password: str) -> httpx.Response:
 
 
 def test_login_attempts_are_limited_per_client_address_and_email(
-    gov_client: GraphQLClient, new_tenant: Callable[..., Account]
+    spec_client: GraphQLClient, new_tenant: Callable[..., Account]
 ) -> None:
     alice, bob = new_tenant("guessed"), new_tenant("bystander")
     for _ in range(LOGIN_LIMIT):
-        wrong = login(gov_client, alice.email, "not the password at all")
+        wrong = login(spec_client, alice.email, "not the password at all")
         assert wrong.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
-    refused = login(gov_client, alice.email, alice.password)
+    refused = login(spec_client, alice.email, alice.password)
     assert refused.status_code == 429, "over the limit even the right password is refused"
     assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
     assert int(refused.headers["retry-after"]) >= 1
-    assert login(gov_client, bob.email, bob.password).status_code == 200, (
+    assert login(spec_client, bob.email, bob.password).status_code == 200, (
         "another email from this address still signs in"
     )
 
 
-def test_refresh_attempts_are_limited_per_client_address(gov_client: GraphQLClient) -> None:
+def test_refresh_attempts_are_limited_per_client_address(spec_client: GraphQLClient) -> None:
     codes = [
-        gov_client.execute(REFRESH, {"token": secrets.token_urlsafe(32)})["errors"][0]["extensions"]["code"]
+        spec_client.execute(REFRESH, {"token": secrets.token_urlsafe(32)})["errors"][0]["extensions"]["code"]
         for _ in range(LOGIN_LIMIT + 1)
     ]
     assert codes == ["UNAUTHENTICATED"] * LOGIN_LIMIT + ["RATE_LIMITED"]
 
 
-def test_registrations_are_limited_per_client_address(gov_client: GraphQLClient) -> None:
+def test_registrations_are_limited_per_client_address(spec_client: GraphQLClient) -> None:
     def attempt() -> httpx.Response:
         suffix = uuid.uuid4().hex[:10]
-        return gov_client.post(
+        return spec_client.post(
             REGISTER,
             {
                 "input": {
@@ -183,7 +194,10 @@ def test_two_servers_sharing_redis_spend_one_budget(
         )
     try:
         alice = new_tenant("shared")
-        clients = [GraphQLClient(first.graphql_url), GraphQLClient(second.graphql_url)]
+        clients = [
+            GraphQLClient(first.graphql_url, accept=SPEC),
+            GraphQLClient(second.graphql_url, accept=SPEC),
+        ]
         statuses = [
             clients[i % 2].post(ME, token=alice.access_token).status_code
             for i in range(FREE_REQUESTS_PER_MINUTE + 4)

@@ -31,6 +31,8 @@ CONTRACT_CODES = {
     "PAYLOAD_TOO_LARGE",
     "UNSUPPORTED_MEDIA_TYPE",
     "QUERY_TOO_COMPLEX",
+    "PERSISTED_QUERY_NOT_FOUND",
+    "PERSISTED_QUERY_NOT_ALLOWED",
     "INTERNAL",
 }
 LEAKS = ("Traceback", 'File "', "asyncpg", "psycopg", "iafactory/", "site-packages", "SELECT ", "pg_")
@@ -277,3 +279,10 @@ def test_an_unexpected_errors_log_line_never_carries_local_variables() -> None:
     assert "boom" in output, output
     assert "r1" in output, output
     assert "hunter2-very-secret" not in output, f"a password reached the log: {output}"
+
+
+def test_a_validation_error_served_from_the_cache_carries_this_requests_id(client: GraphQLClient) -> None:
+    # ValidationCache returns the same error objects for the same document every time.
+    for request_id in ("first-request", "second-request"):
+        response = client.post("{ nope }", headers={"X-Request-ID": request_id})
+        assert response.json()["errors"][0]["extensions"]["requestId"] == request_id

@@ -1,7 +1,6 @@
 """document_chunks follows the tenant-table conventions: in SQL, as the app role, a tenant
 sees and writes only its own passages (row-level security, forced)."""
 
-
 import asyncpg
 import pytest
 

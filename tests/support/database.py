@@ -135,3 +135,14 @@ def lift_rate_limit(database_url: str, tenant_id: str) -> None:
     """ENTERPRISE plan for a tenant that must send many requests quickly (a load, not a test of
     limits). Do it before the tenant's first authenticated request: servers cache plans."""
     sql(database_url, "UPDATE tenants SET plan = 'ENTERPRISE' WHERE id = $1", tenant_id)
+
+
+def throttle(database_url: str, tenant_id: str, requests_per_minute: int) -> None:
+    """An operator's override of a tenant's request rate. Do it before the tenant's first
+    authenticated request: servers cache plans."""
+    sql(
+        database_url,
+        "INSERT INTO tenant_quota_overrides (tenant_id, quota, value) VALUES ($1, 'requests_per_minute', $2)",
+        tenant_id,
+        requests_per_minute,
+    )

@@ -17,6 +17,8 @@ class GraphQLClient:
 
     url: str
     http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30))
+    # None: httpx's `*/*`, answered as application/json (200 for every well-formed request).
+    accept: str | None = None
 
     def post(
         self,
@@ -27,6 +29,8 @@ class GraphQLClient:
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         all_headers = dict(headers or {})
+        if self.accept is not None:
+            all_headers.setdefault("Accept", self.accept)
         if token is not None:
             all_headers["Authorization"] = f"Bearer {token}"
         body = {"query": query, "variables": variables or {}}

@@ -46,9 +46,7 @@ async def password_reset_email(db: Database, *, token_hash: bytes) -> str | None
     return email
 
 
-async def reset_password(
-    db: Database, *, token_hash: bytes, password_hash: str
-) -> tuple[UUID, bool] | None:
+async def reset_password(db: Database, *, token_hash: bytes, password_hash: str) -> tuple[UUID, bool] | None:
     """(user id, is super-admin) once the password is set and every session ended; None for
     a token that is unknown, used or expired."""
     row = await db.fetchrow("SELECT * FROM app.reset_password($1, $2)", token_hash, password_hash)

@@ -57,6 +57,12 @@ def database_url(settings: Settings, *, say: Callable[[str], None] | None = None
     return server.dsn, True
 
 
+def fail_if_not_migrated(error: Exception) -> None:
+    """A database `migrate` never ran on lacks the roles it creates first."""
+    if 'role "iafactory_' in str(error) and "does not exist" in str(error):
+        fail("The database is not migrated yet: run `iafactory migrate` first.")
+
+
 def with_connection(dsn: str, action: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
     async def run() -> T:
         connection = await asyncpg.connect(dsn)
@@ -68,6 +74,7 @@ def with_connection(dsn: str, action: Callable[[asyncpg.Connection], Awaitable[T
     try:
         return asyncio.run(run())
     except (admin.AdminError, AppError) as error:
+        fail_if_not_migrated(error)
         fail(str(error))
         raise  # unreachable
 
@@ -81,6 +88,7 @@ class OneLineErrors(click.Group):
             return super().invoke(ctx)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, sqlalchemy.exc.DBAPIError) as error:
             # The first line only: PostgreSQL's DETAIL may quote a whole row (a password hash).
+            fail_if_not_migrated(error)
             fail((str(error).strip().splitlines() or [type(error).__name__])[0])
             raise  # unreachable
 

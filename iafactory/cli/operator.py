@@ -43,8 +43,9 @@ def tenant() -> None:
 def tenant_list() -> None:
     """Every tenant, oldest first, one per line (tab-separated, under a header row)."""
     dsn, _ = database_url(load_settings())
+    tenants = with_connection(dsn, admin.list_tenants)
     click.echo("SLUG\tNAME\tREGION\tPLAN\tSTATUS\tMEMBERS\tID")
-    for t in with_connection(dsn, admin.list_tenants):
+    for t in tenants:
         click.echo(f"{t.slug}\t{t.name}\t{t.region}\t{t.plan}\t{t.status}\t{t.members}\t{t.id}")
 
 

@@ -69,9 +69,17 @@ def test_commands_run_from_any_folder_share_the_database_in_the_users_data_direc
 
 
 def test_a_command_stops_the_embedded_postgresql_it_started(home: Path, tmp_path: Path) -> None:
-    done = iafactory("tenant", "list", home=home, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    assert not running(home / "iafactory"), "no PostgreSQL left behind"
+    for args in (["migrate"], ["tenant", "list"]):
+        done = iafactory(*args, home=home, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert not running(home / "iafactory"), "no PostgreSQL left behind"
+
+
+def test_a_command_on_a_database_never_migrated_says_to_migrate(tmp_path: Path) -> None:
+    done = iafactory("tenant", "list", home=tmp_path / "fresh", cwd=tmp_path)
+    assert done.returncode == 1
+    assert "not migrated yet: run `iafactory migrate` first." in done.stderr
+    stop_embedded(tmp_path / "fresh" / "iafactory")
 
 
 def test_a_command_leaves_running_an_embedded_postgresql_it_did_not_start(home: Path, tmp_path: Path) -> None:

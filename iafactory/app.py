@@ -11,6 +11,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from iafactory import __version__
 from iafactory.auth.tokens import TokenService
@@ -18,7 +19,7 @@ from iafactory.db import migrate
 from iafactory.governance import exports
 from iafactory.governance import metrics as governance_metrics
 from iafactory.logging import configure_logging
-from iafactory.middleware import RequestIdMiddleware, UploadGuardMiddleware
+from iafactory.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from iafactory.resolvers.system import database_ok
 from iafactory.schema.build import build_schema
 from iafactory.schema.view import GraphQLView
@@ -94,12 +95,25 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Starle
             ),
         ],
         middleware=[
+            *_proxy_headers(settings),
             Middleware(RequestIdMiddleware),
-            Middleware(UploadGuardMiddleware, max_upload_bytes=settings.max_upload_bytes),
+            Middleware(
+                BodyLimitMiddleware,
+                max_body_bytes=settings.max_body_bytes,
+                max_upload_bytes=settings.max_upload_bytes,
+            ),
         ],
         lifespan=lifespan,
     )
     return app
+
+
+def _proxy_headers(settings: Settings) -> list[Middleware]:
+    """X-Forwarded-For / -Proto believed from IAFACTORY_TRUSTED_PROXIES only (uvicorn's own
+    middleware, configured here; `serve` turns off uvicorn's default, which trusts loopback):
+    the client address is what rate limits and /metrics access are keyed on."""
+    proxies = [part.strip() for part in (settings.trusted_proxies or "").split(",") if part.strip()]
+    return [Middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)] if proxies else []
 
 
 def app_from_environment() -> Starlette:

@@ -62,6 +62,7 @@ class Settings(BaseSettings):
 
     redis_url: str | None = Field(default=None, alias="REDIS_URL")
     login_rate_limit: str = Field(default="10/minute", alias="IAFACTORY_LOGIN_RATE_LIMIT")
+    login_ip_rate_limit: str = Field(default="30/minute", alias="IAFACTORY_LOGIN_IP_RATE_LIMIT")
     register_rate_limit: str = Field(default="30/hour", alias="IAFACTORY_REGISTER_RATE_LIMIT")
     # Governance (iafactory/governance/). Plan limits are read from the database and cached
     # per process this long: an operator's change to a plan or a tenant takes effect within it.
@@ -99,6 +100,13 @@ class Settings(BaseSettings):
     max_query_tokens: int = Field(default=2000, gt=0, alias="IAFACTORY_MAX_QUERY_TOKENS")
     max_subscriptions_per_connection: int = Field(default=20, gt=0, alias="IAFACTORY_MAX_SUBSCRIPTIONS")
     max_page_size: int = Field(default=100, gt=0, alias="IAFACTORY_MAX_PAGE_SIZE")
+    max_query_cost: int = Field(default=5000, gt=0, alias="IAFACTORY_MAX_QUERY_COST")
+    # The cost limit bounds the number of fields; this bounds the text they carry (documents
+    # of up to IAFACTORY_MAX_DOCUMENT_BYTES each): resolved strings per operation, in bytes.
+    max_response_bytes: int = Field(default=33_554_432, gt=0, alias="IAFACTORY_MAX_RESPONSE_BYTES")
+    max_body_bytes: int = Field(default=1_048_576, gt=0, alias="IAFACTORY_MAX_BODY_BYTES")
+    # Addresses/CIDRs of the reverse proxies whose X-Forwarded-For / -Proto are believed.
+    trusted_proxies: str | None = Field(default=None, alias="IAFACTORY_TRUSTED_PROXIES")
     # Diagnostics: `extensions.sqlStatements` on each response (N+1 tests, profiling).
     expose_sql_statement_count: bool = Field(default=False, alias="IAFACTORY_EXPOSE_SQL_STATEMENT_COUNT")
 
@@ -106,14 +114,14 @@ class Settings(BaseSettings):
     log_json: bool = Field(default=True, alias="IAFACTORY_LOG_JSON")
     demo_password: str | None = Field(default=None, alias="IAFACTORY_DEMO_PASSWORD")
 
-    @field_validator("login_rate_limit", "register_rate_limit")
+    @field_validator("login_rate_limit", "login_ip_rate_limit", "register_rate_limit")
     @classmethod
     def _rate_is_parseable(cls, value: str) -> str:
         if not RATE_PATTERN.match(value):
             raise ValueError("expected N/second, N/minute or N/hour")
         return value.replace(" ", "")
 
-    @field_validator("metrics_networks")
+    @field_validator("metrics_networks", "trusted_proxies")
     @classmethod
     def _networks_are_parseable(cls, value: str | None) -> str | None:
         for part in (value or "").split(","):
@@ -125,9 +133,7 @@ class Settings(BaseSettings):
     def _refuse_insecure_production(self) -> Self:
         if self.is_production:
             if not self.jwt_secret or len(self.jwt_secret) < 32:
-                raise ValueError(
-                    "IAFACTORY_JWT_SECRET (at least 32 characters) is required in production"
-                )
+                raise ValueError("IAFACTORY_JWT_SECRET (at least 32 characters) is required in production")
             if not self.database_url:
                 raise ValueError("DATABASE_URL is required in production")
         return self

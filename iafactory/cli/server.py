@@ -42,6 +42,9 @@ def serve(host: str, port: int, workers: int) -> None:
         workers=workers,
         log_level="warning",
         ws="websockets-sansio",
+        # The app believes X-Forwarded-* from IAFACTORY_TRUSTED_PROXIES only (app.py).
+        proxy_headers=False,
+        ws_max_size=settings.max_body_bytes,
     )
 
 

@@ -20,10 +20,10 @@ from iafactory.errors import AppError, ErrorCode
 
 log = structlog.get_logger("iafactory.errors")
 
-TOO_COMPLEX = re.compile(
-    r"exceeds maximum operation depth|aliases found|more than \d+ tokens", re.IGNORECASE
-)
+TOO_COMPLEX = re.compile(r"exceeds maximum operation depth|aliases found|more than \d+ tokens", re.IGNORECASE)
 INTERNAL_MESSAGE = "Internal server error."
+# graphql-core's hints name fields and values of the schema: not shown when introspection is off.
+SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 
 class ReportingParserCache(ParserCache):
@@ -48,6 +48,9 @@ class ReportingParserCache(ParserCache):
 class ErrorCodes(SchemaExtension):
     """Gives every error its contract code and the request id; masks unexpected ones."""
 
+    def __init__(self, *, hide_suggestions: bool = False) -> None:
+        self.hide_suggestions = hide_suggestions
+
     def on_operation(self) -> Iterator[None]:
         yield
         self._format(self.execution_context.result)  # type: ignore[arg-type]
@@ -60,15 +63,20 @@ class ErrorCodes(SchemaExtension):
         if result is None or not result.errors:
             return
         request_id = getattr(self.execution_context.context, "request_id", None)
-        result.errors = [formatted(error, request_id) for error in result.errors]
+        result.errors = [
+            formatted(error, request_id, hide_suggestions=self.hide_suggestions) for error in result.errors
+        ]
 
 
-def formatted(error: GraphQLError, request_id: str | None) -> GraphQLError:
-    if (error.extensions or {}).get("code"):
-        return error  # already formatted (a stream result seen twice)
+def formatted(error: GraphQLError, request_id: str | None, *, hide_suggestions: bool = False) -> GraphQLError:
+    """A NEW error with its contract code and THIS request's id: an error object may be shared
+    (a cached validation result), so it is never changed in place."""
     original = error.original_error
     extensions: dict[str, Any]
-    if isinstance(original, AppError):
+    if (error.extensions or {}).get("code"):
+        message = error.message  # formatted already (a stream result seen twice)
+        extensions = dict(error.extensions or {})
+    elif isinstance(original, AppError):
         message = original.message
         extensions = {"code": original.code.value, **original.extensions}
     elif original is None or isinstance(original, GraphQLError):
@@ -81,6 +89,8 @@ def formatted(error: GraphQLError, request_id: str | None) -> GraphQLError:
         message = INTERNAL_MESSAGE
         extensions = {"code": ErrorCode.INTERNAL.value}
     extensions["requestId"] = request_id
+    if hide_suggestions:
+        message = SUGGESTION.sub("", message)
     return GraphQLError(
         message,
         nodes=error.nodes,

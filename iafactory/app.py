@@ -15,7 +15,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from iafactory import __version__
 from iafactory.auth.tokens import TokenService
-from iafactory.db import migrate
+from iafactory.db import migrate, roles
 from iafactory.governance import exports
 from iafactory.governance import metrics as governance_metrics
 from iafactory.logging import configure_logging
@@ -33,6 +33,8 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Starle
     dsn = database_url or settings.database_url
     if not dsn:
         raise ValueError("no database: set DATABASE_URL or start the embedded PostgreSQL")
+    # Requests never run as the DATABASE_URL login: as the powerless authenticator (db/roles.py).
+    dsn = settings.runtime_database_url or roles.runtime_dsn(dsn, secret=settings.signing_secret())
     tokens = TokenService(
         secret=settings.signing_secret(),
         issuer=settings.jwt_issuer,

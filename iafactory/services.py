@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from iafactory.auth.passwords import PasswordWork
 from iafactory.auth.tokens import TokenService
 from iafactory.db.pool import create_pool
 from iafactory.governance.exports import ExportLinks
@@ -38,6 +39,8 @@ class Services:
     # The process's one LISTEN connection: transcription events for subscribers.
     pubsub: PubSub
     voice_available: Callable[[], bool]
+    # argon2, at most one per core at a time.
+    passwords: PasswordWork
 
 
 @asynccontextmanager
@@ -76,6 +79,7 @@ async def running_services(
                     export_links=export_links,
                     pubsub=voice.pubsub,
                     voice_available=lambda: model_available(settings.whisper_model, settings.data_dir),
+                    passwords=PasswordWork(),
                 )
             finally:
                 await api_calls.stop()  # the last API-call counts are written

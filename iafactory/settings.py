@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     # LISTEN needs a session connection: behind PgBouncer in transaction mode, point this at
     # PostgreSQL itself (defaults to DATABASE_URL).
     listen_database_url: str | None = Field(default=None, alias="IAFACTORY_LISTEN_DATABASE_URL")
+    # The server and workers connect as iafactory_authenticator (db/roles.py), its password
+    # derived from the JWT secret; set this to provision that login yourself (PgBouncer).
+    runtime_database_url: str | None = Field(default=None, alias="IAFACTORY_RUNTIME_DATABASE_URL")
 
     redis_url: str | None = Field(default=None, alias="REDIS_URL")
     login_rate_limit: str = Field(default="10/minute", alias="IAFACTORY_LOGIN_RATE_LIMIT")

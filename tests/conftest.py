@@ -130,6 +130,7 @@ def start_server(database_url: str, data_dir: Path, **settings: str) -> Server:
         "IAFACTORY_WHISPER_MODEL": "tiny.en",
         "IAFACTORY_POOL_MAX_SIZE": "4",
         "IAFACTORY_LOGIN_RATE_LIMIT": "1000/minute",
+        "IAFACTORY_LOGIN_IP_RATE_LIMIT": "1000/minute",
         "IAFACTORY_REGISTER_RATE_LIMIT": "1000/minute",
         **settings,
     }

@@ -34,6 +34,8 @@ class DbRole(StrEnum):
     APP = "iafactory_app"  # every request and worker: under row-level security
     SUPERADMIN = "iafactory_superadmin"  # BYPASSRLS: only inside TenantScope.elevated()
     OWNER = "iafactory_owner"  # operator commands from the shell (export, import, erase)
+    # A sign-in's password check only: the one role that may read a password hash.
+    CREDENTIALS = "iafactory_credentials"
 
 
 class Isolation(StrEnum):

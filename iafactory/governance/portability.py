@@ -28,7 +28,10 @@ from iafactory.governance.catalog import Table, insertion_order, quote, tenant_t
 FORMAT = "iafactory-tenant-export"
 VERSION = 1
 # Sessions are credentials, not data: after an import the members sign in again.
-EXCLUDED = {"refresh_tokens": "sessions (refresh tokens) are credentials, not data"}
+EXCLUDED = {
+    "refresh_tokens": "sessions (refresh tokens) are credentials, not data",
+    "tenant_sequences": "counters, moved past the rows they number as those are imported",
+}
 # Left out by `--no-audio`; references to them are exported as null, as if deleted.
 AUDIO_TABLES = frozenset({"audio_files"})
 USER_COLUMNS = ("id", "email", "full_name", "created_at")

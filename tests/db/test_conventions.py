@@ -223,7 +223,9 @@ async def test_the_runtime_login_is_a_member_only_of_the_roles_requests_switch_t
         AUTHENTICATOR,
     )
     assert [r["rolname"] for r in rows] == [APP, CREDENTIALS, SUPERADMIN]
-    owner = await fetch_as_superuser(database_url, "SELECT pg_has_role($1, $2, 'MEMBER')", AUTHENTICATOR, OWNER)
+    owner = await fetch_as_superuser(
+        database_url, "SELECT pg_has_role($1, $2, 'MEMBER')", AUTHENTICATOR, OWNER
+    )
     assert owner[0][0] is False, "the runtime can never become the owner of the tables"
 
 

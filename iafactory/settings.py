@@ -7,10 +7,12 @@ instance, so tests build their own instead of mutating the environment.
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import re
 import secrets
 import time
+from collections import Counter
 from enum import StrEnum
 from pathlib import Path
 from typing import Self
@@ -19,6 +21,31 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 RATE_PATTERN = re.compile(r"^\s*\d+\s*/\s*(second|minute|hour)\s*$")
+
+
+# Words of the secrets that examples and tutorials ship ("change-me", "your-256-bit-secret"),
+# as words (a random key holds such letters only by chance, never between separators).
+PLACEHOLDER = re.compile(
+    r"(?<![a-z0-9])(change|changeme|secret|example|placeholder|default|your|password|replace|todo)(?![a-z0-9])"
+)
+MIN_SECRET_BITS = 128
+
+
+def secret_weakness(secret: str | None) -> str | None:
+    """Why a signing key is unfit for production, or None. Its strength is estimated from its
+    own characters (length times their Shannon entropy): a random 32-byte key in hex or base64
+    passes, a repeated or dictionary-like one does not."""
+    if not secret:
+        return "is required"
+    if len(secret) < 32:
+        return "must be at least 32 characters"
+    if PLACEHOLDER.search(secret.lower()):
+        return "looks like a placeholder"
+    counts = Counter(secret)
+    per_character = -sum(n / len(secret) * math.log2(n / len(secret)) for n in counts.values())
+    if per_character * len(secret) < MIN_SECRET_BITS:
+        return "is not random enough"
+    return None
 
 
 class Environment(StrEnum):
@@ -135,8 +162,12 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Self:
         if self.is_production:
-            if not self.jwt_secret or len(self.jwt_secret) < 32:
-                raise ValueError("IAFACTORY_JWT_SECRET (at least 32 characters) is required in production")
+            weakness = secret_weakness(self.jwt_secret)
+            if weakness:
+                raise ValueError(
+                    f"IAFACTORY_JWT_SECRET {weakness} in production; generate one with"
+                    " `python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+                )
             if not self.database_url:
                 raise ValueError("DATABASE_URL is required in production")
         return self

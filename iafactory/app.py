@@ -11,14 +11,15 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from iafactory import __version__
 from iafactory.auth.tokens import TokenService
-from iafactory.db import migrate
+from iafactory.db import migrate, roles
 from iafactory.governance import exports
 from iafactory.governance import metrics as governance_metrics
 from iafactory.logging import configure_logging
-from iafactory.middleware import RequestIdMiddleware, UploadGuardMiddleware
+from iafactory.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from iafactory.resolvers.system import database_ok
 from iafactory.rest.routes import api_routes
 from iafactory.schema.build import build_schema
@@ -35,6 +36,8 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Starle
     dsn = database_url or settings.database_url
     if not dsn:
         raise ValueError("no database: set DATABASE_URL or start the embedded PostgreSQL")
+    # Requests never run as the DATABASE_URL login: as the powerless authenticator (db/roles.py).
+    dsn = settings.runtime_database_url or roles.runtime_dsn(dsn, secret=settings.signing_secret())
     tokens = TokenService(
         secret=settings.signing_secret(),
         issuer=settings.jwt_issuer,
@@ -101,13 +104,26 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Starle
             *api_routes(),
         ],
         middleware=[
+            *_proxy_headers(settings),
             Middleware(RequestIdMiddleware),
             Middleware(CrossOriginMiddleware, policy=settings.origin_policy),
-            Middleware(UploadGuardMiddleware, max_upload_bytes=settings.max_upload_bytes),
+            Middleware(
+                BodyLimitMiddleware,
+                max_body_bytes=settings.max_body_bytes,
+                max_upload_bytes=settings.max_upload_bytes,
+            ),
         ],
         lifespan=lifespan,
     )
     return app
+
+
+def _proxy_headers(settings: Settings) -> list[Middleware]:
+    """X-Forwarded-For / -Proto believed from IAFACTORY_TRUSTED_PROXIES only (uvicorn's own
+    middleware, configured here; `serve` turns off uvicorn's default, which trusts loopback):
+    the client address is what rate limits and /metrics access are keyed on."""
+    proxies = [part.strip() for part in (settings.trusted_proxies or "").split(",") if part.strip()]
+    return [Middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)] if proxies else []
 
 
 def app_from_environment() -> Starlette:

@@ -157,6 +157,20 @@ class PersistedQueryNotAllowed(AppError):
     default_message = "Only the trusted documents of this deployment may run."
 
 
+RETRY_UNAVAILABLE_SECONDS = 5
+
+
+class Unavailable(AppError):
+    """The database cannot be reached (restarting, overloaded): answered at once, with a
+    retry hint, rather than after a long wait or as an anonymous INTERNAL."""
+
+    code = ErrorCode.INTERNAL
+    default_message = "The database is unavailable right now; retry in a few seconds."
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message, retryAfter=RETRY_UNAVAILABLE_SECONDS)
+
+
 # SQLSTATEs raised by our own SQL functions (migrations/CONVENTIONS.md) and by PostgreSQL.
 SQLSTATE_ERRORS: dict[str, type[AppError]] = {
     "IA401": Unauthenticated,
@@ -175,6 +189,16 @@ SQLSTATE_ERRORS: dict[str, type[AppError]] = {
     "22021": BadUserInput,  # character_not_in_repertoire (a NUL byte in a text argument)
     "22001": BadUserInput,  # string_data_right_truncation
     "42501": NotFound,  # insufficient_privilege / RLS violation: never confirm the row exists
+    # The server went away or refuses connections: shutdown, restart, too many clients.
+    "08000": Unavailable,
+    "08001": Unavailable,
+    "08003": Unavailable,
+    "08004": Unavailable,
+    "08006": Unavailable,
+    "57P01": Unavailable,
+    "57P02": Unavailable,
+    "57P03": Unavailable,
+    "53300": Unavailable,
 }
 
 

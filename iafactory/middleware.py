@@ -1,8 +1,8 @@
 """Transport hygiene for every route, pure ASGI, outermost first: a request id, then the
-upload guard. Who is calling is the view's business (schema/view.py).
+body limit (uploads included). Who is calling is the view's business (schema/view.py).
 
 Pure ASGI (not BaseHTTPMiddleware) so that WebSockets pass through and a body is never
-buffered here: the upload guard counts bytes as they stream in.
+buffered here: the limit counts bytes as they stream in.
 """
 
 from __future__ import annotations
@@ -88,37 +88,48 @@ def forgeable_cross_site(scope: Scope) -> bool:
     return not (bearer and str(scope.get("path", "")).startswith(REST_PREFIX))
 
 
-class UploadGuardMiddleware:
-    """For multipart POSTs (file uploads): refuse what a cross-site form could send (CSRF),
-    and stop at the size limit while the body streams in, before Starlette spools it to disk
-    (for /graphql and /api alike)."""
+class BodyLimitMiddleware:
+    """Every request body is bounded while it streams in, before anything buffers it.
 
-    def __init__(self, app: ASGIApp, *, max_upload_bytes: int) -> None:
+    Multipart POSTs (file uploads) must not be forgeable cross-site (CSRF: see above) and get
+    the upload limit (for /graphql and /api alike); any other body gets
+    IAFACTORY_MAX_BODY_BYTES. A declared Content-Length over the limit is refused before one
+    byte is read; a chunked body is counted and refused once it passes the limit.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_upload_bytes: int) -> None:
         self.app = app
+        self.max_body_bytes = max_body_bytes
         self.max_upload_bytes = max_upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        content_type = header(scope, b"content-type") or ""
-        if scope["type"] != "http" or not content_type.startswith("multipart/"):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if forgeable_cross_site(scope):
-            await send_error(
-                scope,
-                send,
-                Forbidden(
-                    "Multipart requests need an Apollo-Require-Preflight header, or a Bearer token"
-                    " under /api (CSRF guard)."
-                ),
-            )
-            return
-        # Multipart framing adds a little around the file; the limit is on the whole body.
-        limit = self.max_upload_bytes + 64 * 1024
+        if (header(scope, b"content-type") or "").startswith("multipart/"):
+            if forgeable_cross_site(scope):
+                await send_error(
+                    scope,
+                    send,
+                    Forbidden(
+                        "Multipart requests need an Apollo-Require-Preflight header, or a Bearer"
+                        " token under /api (CSRF guard)."
+                    ),
+                )
+                return
+            # Multipart framing adds a little around the file; the limit is on the whole body.
+            limit = self.max_upload_bytes + 64 * 1024
+            too_large = PayloadTooLarge(f"The upload is larger than {self.max_upload_bytes} bytes.")
+        else:
+            limit = self.max_body_bytes
+            too_large = PayloadTooLarge(f"The request body is larger than {self.max_body_bytes} bytes.")
         declared = header(scope, b"content-length")
-        too_large = PayloadTooLarge(f"The upload is larger than {self.max_upload_bytes} bytes.")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await send_error(scope, send, too_large)
             return
+        await self._counted(scope, receive, send, limit, too_large)
+
+    async def _counted(self, scope: Scope, receive: Receive, send: Send, limit: int, error: AppError) -> None:
         received = 0
         response_started = False
 
@@ -140,7 +151,7 @@ class UploadGuardMiddleware:
             await self.app(scope, counting_receive, tracking_send)
         except _BodyTooLarge:
             if not response_started:
-                await send_error(scope, send, too_large)
+                await send_error(scope, send, error)
 
 
 class _BodyTooLarge(Exception):

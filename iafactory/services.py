@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from iafactory.auth.passwords import PasswordWork
 from iafactory.auth.tokens import TokenService
 from iafactory.background import Background
 from iafactory.db.pool import create_pool
@@ -44,6 +45,8 @@ class Services:
     mailer: Mailer
     # What a request leaves running after it answered (mail after a commit).
     background: Background
+    # argon2, at most one per core at a time.
+    passwords: PasswordWork
 
 
 @asynccontextmanager
@@ -85,6 +88,7 @@ async def running_services(
                     voice_available=lambda: model_available(settings.whisper_model, settings.data_dir),
                     mailer=Mailer(settings),
                     background=background,
+                    passwords=PasswordWork(),
                 )
             finally:
                 await background.drain(grace_seconds=10)  # mails being sent get a moment to finish

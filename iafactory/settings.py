@@ -7,10 +7,12 @@ instance, so tests build their own instead of mutating the environment.
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import re
 import secrets
 import time
+from collections import Counter
 from enum import StrEnum
 from pathlib import Path
 from typing import Self
@@ -30,6 +32,31 @@ def default_data_dir() -> Path:
     """The user's data directory (~/.local/share/iafactory on Linux), whatever the current
     folder: every `iafactory` command finds the same embedded database and dev secret."""
     return platformdirs.user_data_path("iafactory", appauthor=False)
+
+
+# Words of the secrets that examples and tutorials ship ("change-me", "your-256-bit-secret"),
+# as words (a random key holds such letters only by chance, never between separators).
+PLACEHOLDER = re.compile(
+    r"(?<![a-z0-9])(change|changeme|secret|example|placeholder|default|your|password|replace|todo)(?![a-z0-9])"
+)
+MIN_SECRET_BITS = 128
+
+
+def secret_weakness(secret: str | None) -> str | None:
+    """Why a signing key is unfit for production, or None. Its strength is estimated from its
+    own characters (length times their Shannon entropy): a random 32-byte key in hex or base64
+    passes, a repeated or dictionary-like one does not."""
+    if not secret:
+        return "is required"
+    if len(secret) < 32:
+        return "must be at least 32 characters"
+    if PLACEHOLDER.search(secret.lower()):
+        return "looks like a placeholder"
+    counts = Counter(secret)
+    per_character = -sum(n / len(secret) * math.log2(n / len(secret)) for n in counts.values())
+    if per_character * len(secret) < MIN_SECRET_BITS:
+        return "is not random enough"
+    return None
 
 
 class Environment(StrEnum):
@@ -70,9 +97,13 @@ class Settings(BaseSettings):
     # LISTEN needs a session connection: behind PgBouncer in transaction mode, point this at
     # PostgreSQL itself (defaults to DATABASE_URL).
     listen_database_url: str | None = Field(default=None, alias="IAFACTORY_LISTEN_DATABASE_URL")
+    # The server and workers connect as iafactory_authenticator (db/roles.py), its password
+    # derived from the JWT secret; set this to provision that login yourself (PgBouncer).
+    runtime_database_url: str | None = Field(default=None, alias="IAFACTORY_RUNTIME_DATABASE_URL")
 
     redis_url: str | None = Field(default=None, alias="REDIS_URL")
     login_rate_limit: str = Field(default="10/minute", alias="IAFACTORY_LOGIN_RATE_LIMIT")
+    login_ip_rate_limit: str = Field(default="30/minute", alias="IAFACTORY_LOGIN_IP_RATE_LIMIT")
     register_rate_limit: str = Field(default="30/hour", alias="IAFACTORY_REGISTER_RATE_LIMIT")
     # Governance (iafactory/governance/). Plan limits are read from the database and cached
     # per process this long: an operator's change to a plan or a tenant takes effect within it.
@@ -117,6 +148,13 @@ class Settings(BaseSettings):
     # Comma-separated manifest files of the only documents that may run; `console` names the
     # web console's own manifest (iafactory/web/trusted-documents.json). Unset: any document.
     trusted_documents: str | None = Field(default=None, alias="IAFACTORY_TRUSTED_DOCUMENTS")
+    max_query_cost: int = Field(default=5000, gt=0, alias="IAFACTORY_MAX_QUERY_COST")
+    # The cost limit bounds the number of fields; this bounds the text they carry (documents
+    # of up to IAFACTORY_MAX_DOCUMENT_BYTES each): resolved strings per operation, in bytes.
+    max_response_bytes: int = Field(default=33_554_432, gt=0, alias="IAFACTORY_MAX_RESPONSE_BYTES")
+    max_body_bytes: int = Field(default=1_048_576, gt=0, alias="IAFACTORY_MAX_BODY_BYTES")
+    # Addresses/CIDRs of the reverse proxies whose X-Forwarded-For / -Proto are believed.
+    trusted_proxies: str | None = Field(default=None, alias="IAFACTORY_TRUSTED_PROXIES")
     # Diagnostics: `extensions.sqlStatements` on each response (N+1 tests, profiling).
     expose_sql_statement_count: bool = Field(default=False, alias="IAFACTORY_EXPOSE_SQL_STATEMENT_COUNT")
 
@@ -139,7 +177,7 @@ class Settings(BaseSettings):
     def _expand_home(cls, value: Path) -> Path:
         return value.expanduser()
 
-    @field_validator("login_rate_limit", "register_rate_limit")
+    @field_validator("login_rate_limit", "login_ip_rate_limit", "register_rate_limit")
     @classmethod
     def _rate_is_parseable(cls, value: str) -> str:
         if not RATE_PATTERN.match(value):
@@ -160,7 +198,7 @@ class Settings(BaseSettings):
             TrustedDocuments.load(value)  # ValueError names the file that is missing or malformed
         return value
 
-    @field_validator("metrics_networks")
+    @field_validator("metrics_networks", "trusted_proxies")
     @classmethod
     def _networks_are_parseable(cls, value: str | None) -> str | None:
         for part in (value or "").split(","):
@@ -190,8 +228,12 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Self:
         if self.is_production:
-            if not self.jwt_secret or len(self.jwt_secret) < 32:
-                raise ValueError("IAFACTORY_JWT_SECRET (at least 32 characters) is required in production")
+            weakness = secret_weakness(self.jwt_secret)
+            if weakness:
+                raise ValueError(
+                    f"IAFACTORY_JWT_SECRET {weakness} in production; generate one with"
+                    " `python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+                )
             if not self.database_url:
                 raise ValueError("DATABASE_URL is required in production")
         return self

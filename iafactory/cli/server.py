@@ -12,7 +12,7 @@ from typing import TypeVar
 import click
 
 from iafactory.cli.common import database_url, fail, load_settings, main, with_connection
-from iafactory.db import admin, migrate
+from iafactory.db import admin, migrate, roles
 from iafactory.settings import Settings
 
 T = TypeVar("T")
@@ -38,7 +38,7 @@ def serve(host: str, port: int, workers: int) -> None:
     configure_logging(settings)
     dsn, embedded = database_url(settings, say=click.echo)
     click.echo("Applying database migrations")
-    migrate.upgrade(dsn)
+    _migrate(settings, dsn)
     if embedded:
         _announce_demo(settings, dsn)
     # Worker processes rebuild the app from the environment: hand them the resolved DSN, and
@@ -56,6 +56,9 @@ def serve(host: str, port: int, workers: int) -> None:
         log_level="warning",
         log_config=None,  # uvicorn's records go through our root handler (iafactory/logging.py)
         ws="websockets-sansio",
+        # The app believes X-Forwarded-* from IAFACTORY_TRUSTED_PROXIES only (app.py).
+        proxy_headers=False,
+        ws_max_size=settings.max_body_bytes,
     )
 
 
@@ -74,6 +77,15 @@ def _refuse_a_taken_port(host: str, port: int) -> None:
             probe.bind(address)
         except OSError as error:
             fail(f"cannot listen on {host}:{port}: {error.strerror} (choose another with --port)")
+
+
+def _migrate(settings: Settings, dsn: str) -> str:
+    """Pending migrations, then the runtime login's password (db/roles.py); returns the DSN
+    the server and workers connect with."""
+    migrate.upgrade(dsn)
+    if settings.runtime_database_url:
+        return settings.runtime_database_url
+    return asyncio.run(roles.ensure_authenticator_password(dsn, secret=settings.signing_secret()))
 
 
 def _announce_demo(settings: Settings, dsn: str) -> None:
@@ -96,7 +108,7 @@ def migrate_command() -> None:
     """Apply pending migrations and exit (a second run is a no-op)."""
     settings = load_settings()
     dsn, _ = database_url(settings)
-    migrate.upgrade(dsn)
+    _migrate(settings, dsn)
     click.echo(f"database at revision {migrate.current_revision(dsn)}")
 
 
@@ -119,10 +131,10 @@ def worker(concurrency: int | None) -> None:
     settings = load_settings()
     configure_logging(settings)
     dsn, _ = database_url(settings)
-    migrate.upgrade(dsn)
+    runtime = _migrate(settings, dsn)
     slots = concurrency or max(1, settings.transcribe_workers)
     click.echo(f"IAFactory transcription worker: {slots} slot(s), model {settings.whisper_model}")
-    asyncio.run(run_worker_process(settings, dsn=dsn, concurrency=slots))
+    asyncio.run(run_worker_process(settings, dsn=runtime, concurrency=slots))
 
 
 @main.command()

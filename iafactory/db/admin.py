@@ -40,11 +40,12 @@ class AdminError(Exception):
 
 
 async def upsert_superadmin(connection: asyncpg.Connection, *, email: str, password: str) -> UUID:
-    email = email.strip().lower()
+    email = email.strip()
     passwords.check_policy(password, email=email)
     async with transaction(connection, role=DbRole.OWNER, request_id=CLI) as db:
         user_id: UUID = await db.fetchval(
-            "INSERT INTO users (email, password_hash, is_superadmin) VALUES ($1, $2, true)"
+            "INSERT INTO users (email, password_hash, is_superadmin)"
+            " VALUES (app.normalize_email($1), $2, true)"
             " ON CONFLICT (email) DO UPDATE SET is_superadmin = true, password_hash = EXCLUDED.password_hash"
             " RETURNING id",
             email,

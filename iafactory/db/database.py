@@ -11,14 +11,25 @@ from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
 import asyncpg
+import structlog
 
-from iafactory.errors import from_sqlstate
+from iafactory.errors import Unavailable, from_sqlstate
+
+log = structlog.get_logger("iafactory.db")
 
 
 def translate(error: asyncpg.PostgresError) -> Exception:
     """An AppError for expected database failures; the original error otherwise."""
     app_error = from_sqlstate(error.sqlstate, error.args[0] if error.args else None)
+    if isinstance(app_error, Unavailable):
+        log.warning("database unavailable", error=str(error))
     return app_error if app_error is not None else error
+
+
+def unavailable(error: BaseException) -> Unavailable:
+    """The connection is gone or cannot be made (no SQLSTATE to go by)."""
+    log.warning("database unavailable", error=f"{type(error).__name__}: {error}")
+    return Unavailable()
 
 
 class Database(Protocol):
@@ -49,6 +60,10 @@ class StatementRunner:
                 return await call(connection)
             except asyncpg.PostgresError as error:
                 raise translate(error) from error
+            except (OSError, asyncpg.InterfaceError) as error:
+                if connection.is_closed():  # lost mid-statement (a restart): not our bug
+                    raise unavailable(error) from error
+                raise
 
     async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         result: list[asyncpg.Record] = await self._run(lambda c: c.fetch(sql, *args))

@@ -6,6 +6,10 @@ import json
 
 import asyncpg
 
+# A new connection (the pool refilling after a restart) is given up on after this: requests
+# fail fast rather than wait on a database that does not answer.
+CONNECT_TIMEOUT_SECONDS = 5.0
+
 
 async def _init_connection(connection: asyncpg.Connection) -> None:
     for type_name in ("json", "jsonb"):
@@ -41,6 +45,7 @@ async def create_pool(
         max_size=max_size,
         statement_cache_size=statement_cache_size,
         init=_init_connection,
+        timeout=CONNECT_TIMEOUT_SECONDS,
         reset=None if reset else _no_session_reset,
         server_settings={
             "application_name": "iafactory",

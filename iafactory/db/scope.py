@@ -24,9 +24,12 @@ from uuid import UUID
 import asyncpg
 
 from iafactory.auth.principal import Principal, Role
-from iafactory.db.database import Database, StatementRunner, Transaction, translate
+from iafactory.db.database import Database, StatementRunner, Transaction, translate, unavailable
 
 DEFAULT_STATEMENT_TIMEOUT_MS = 5000
+# A request waits this long for a pooled connection, then fails with a clear error instead of
+# queueing behind a database that is down or a pool that is exhausted.
+ACQUIRE_TIMEOUT_SECONDS = 10.0
 
 
 class DbRole(StrEnum):
@@ -35,6 +38,8 @@ class DbRole(StrEnum):
     APP = "iafactory_app"  # every request and worker: under row-level security
     SUPERADMIN = "iafactory_superadmin"  # BYPASSRLS: only inside TenantScope.elevated()
     OWNER = "iafactory_owner"  # operator commands from the shell (export, import, erase)
+    # A sign-in's password check only: the one role that may read a password hash.
+    CREDENTIALS = "iafactory_credentials"
 
 
 class Isolation(StrEnum):
@@ -121,6 +126,17 @@ def _safe(request_id: str) -> str:
     return "".join(ch for ch in request_id if ch.isalnum() or ch in "._-")[:128]
 
 
+async def _acquire(pool: asyncpg.Pool) -> asyncpg.Connection:
+    """A pooled connection, or Unavailable at once when the database cannot be reached."""
+    try:
+        connection: asyncpg.Connection = await pool.acquire(timeout=ACQUIRE_TIMEOUT_SECONDS)
+    except asyncpg.PostgresError as error:  # refused while starting or shutting down
+        raise translate(error) from error
+    except (OSError, TimeoutError, asyncpg.InterfaceError) as error:
+        raise unavailable(error) from error
+    return connection
+
+
 async def _begin(connection: asyncpg.Connection, opening: Opening) -> None:
     """Runs the opening; on failure the half-open transaction is rolled back here, so the
     connection goes back to its pool clean."""
@@ -134,16 +150,26 @@ async def _begin(connection: asyncpg.Connection, opening: Opening) -> None:
                 connection.terminate()
         if isinstance(error, asyncpg.PostgresError):
             raise translate(error) from error
+        if isinstance(error, OSError | asyncpg.InterfaceError) and connection.is_closed():
+            raise unavailable(error) from error
         raise
 
 
 async def _end(connection: asyncpg.Connection, *, commit: bool) -> None:
-    if connection.is_closed() or not connection.is_in_transaction():
+    if connection.is_closed():
+        if commit:  # lost before its COMMIT: what it wrote is gone, and the caller must know
+            raise unavailable(ConnectionError("connection lost before COMMIT"))
+        return
+    if not connection.is_in_transaction():
         return
     try:
         await connection.execute("COMMIT" if commit else "ROLLBACK")
     except asyncpg.PostgresError as error:
         raise translate(error) from error
+    except (OSError, asyncpg.InterfaceError) as error:
+        if connection.is_closed():
+            raise unavailable(error) from error
+        raise
 
 
 @asynccontextmanager
@@ -172,8 +198,12 @@ async def transaction(
         statement_timeout_ms=statement_timeout_ms,
     )
     if isinstance(source, asyncpg.Pool):
-        async with source.acquire() as connection, _open(connection, opening) as opened:
-            yield opened
+        connection = await _acquire(source)
+        try:
+            async with _open(connection, opening) as opened:
+                yield opened
+        finally:
+            await source.release(connection)
     else:
         async with _open(source, opening) as opened:
             yield opened
@@ -223,7 +253,7 @@ class TenantScope(StatementRunner):
             yield self._connection
 
     async def _acquire_and_begin(self) -> asyncpg.Connection:
-        connection: asyncpg.Connection = await self._pool.acquire()
+        connection = await _acquire(self._pool)
         try:
             await _begin(connection, self._opening)
         except BaseException:
@@ -297,7 +327,8 @@ class ShortTransactions(StatementRunner):
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[asyncpg.Connection]:
-        async with self._pool.acquire() as connection:
+        connection = await _acquire(self._pool)
+        try:
             await _begin(connection, self._opening)
             self.statement_count += 1
             committed = False
@@ -306,3 +337,5 @@ class ShortTransactions(StatementRunner):
                 committed = True
             finally:
                 await _end(connection, commit=committed)
+        finally:
+            await self._pool.release(connection)

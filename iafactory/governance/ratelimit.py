@@ -4,8 +4,11 @@ when REDIS_URL is set (then every replica spends the same budget).
 Two kinds:
 - per tenant, `requests_per_minute` of its plan (or of the operator's override), read from
   the database and cached per process for `IAFACTORY_PLAN_CACHE_SECONDS`;
-- per client address on sign-in: login and refresh per address and email
-  (`IAFACTORY_LOGIN_RATE_LIMIT`), register per address (`IAFACTORY_REGISTER_RATE_LIMIT`).
+- per client address on sign-in: login per address (`IAFACTORY_LOGIN_IP_RATE_LIMIT`, all
+  emails together: password spraying) and per address and email (`IAFACTORY_LOGIN_RATE_LIMIT`,
+  the email as the database normalises it, hashed: a key never holds what a client sent, and
+  its size is fixed), refresh per address, register per address
+  (`IAFACTORY_REGISTER_RATE_LIMIT`).
 
 Sliding-window counters: O(1) memory per key (a moving window keeps one entry per request),
 and no burst of twice the limit across a window boundary (as a fixed window allows).
@@ -19,6 +22,7 @@ the limiter should not become an outage of the API.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from uuid import UUID
@@ -78,6 +82,7 @@ class RateLimits:
         )
         self._namespace = settings.rate_limit_prefix
         self._login = self._item(settings.login_rate_limit)
+        self._login_address = self._item(settings.login_ip_rate_limit)
         self._register = self._item(settings.register_rate_limit)
         self.plans = PlanCache(ttl=settings.plan_cache_seconds)
 
@@ -95,9 +100,16 @@ class RateLimits:
         item = RateLimitItemPerMinute(per_minute, namespace=self._namespace)
         return await self._spend(item, "tenant", str(tenant_id))
 
-    async def check_login(self, client: str, email: str) -> None:
-        """RATE_LIMITED after too many sign-in attempts for one email from one address."""
-        await self._raise_if_spent(self._login, "login", client, email.strip().lower())
+    async def check_login_address(self, client: str) -> None:
+        """RATE_LIMITED after too many sign-in attempts from one address, whatever the emails."""
+        await self._raise_if_spent(self._login_address, "login-address", client)
+
+    async def check_login(self, client: str, normalized_email: str) -> None:
+        """RATE_LIMITED after too many sign-in attempts for one email from one address.
+        `normalized_email`: as app.normalize_email returned it (`alİce@` and `alice@` are one
+        account there, so they are one counter here)."""
+        digest = hashlib.sha256(normalized_email.encode()).hexdigest()[:32]
+        await self._raise_if_spent(self._login, "login", client, digest)
 
     async def check_refresh(self, client: str) -> None:
         # A refresh token is 256 random bits and cannot be guessed; this caps the work one

@@ -7,7 +7,6 @@ it answers with.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 import strawberry
@@ -21,7 +20,7 @@ from iafactory.db.queries import auth as auth_queries
 from iafactory.errors import BadUserInput, Forbidden, NotFound, TenantSuspended
 from iafactory.mail import Letter, reset_link
 from iafactory.resolvers import validation
-from iafactory.resolvers.sessions import default_membership, signed_in, start_session
+from iafactory.resolvers.sessions import checked_credentials, default_membership, signed_in, start_session
 from iafactory.schema.context import Info
 from iafactory.schema.types.identity import AuthPayload, User
 
@@ -58,14 +57,18 @@ async def change_password(info: Info, current_password: str, new_password: str) 
     own = await account_queries.own_user(ctx.db, user_id=principal.user_id)
     assert own is not None
     email = own["email"]
-    # A stolen access token must not become a password oracle: the login limiter applies.
-    await ctx.services.rate_limits.check_login(ctx.request.client_ip, email)
-    record = await auth_queries.login_lookup(ctx.db, email=email)
-    stored = record.password_hash if record else None
-    if not await asyncio.to_thread(passwords.verify_password, stored, current_password):
+    # A stolen access token must not become a password oracle: the login limits apply.
+    record = await checked_credentials(
+        ctx.services,
+        client_ip=ctx.request.client_ip,
+        email=email,
+        password=current_password,
+        request_id=ctx.request_id,
+    )
+    if record is None or record.user_id != principal.user_id:
         raise BadUserInput("The current password is wrong.")
     passwords.check_policy(new_password, email=email)
-    password_hash = await asyncio.to_thread(passwords.hash_password, new_password)
+    password_hash = await ctx.services.passwords.hash(new_password)
     await account_queries.change_password(ctx.db, password_hash=password_hash)
     if principal.tenant_id is not None:
         await audit.append(
@@ -131,7 +134,7 @@ async def reset_password(info: Info, token: str, new_password: str) -> AuthPaylo
     if email is None:
         raise NotFound(NO_SUCH_RESET)
     passwords.check_policy(new_password, email=email)
-    password_hash = await asyncio.to_thread(passwords.hash_password, new_password)
+    password_hash = await ctx.services.passwords.hash(new_password)
     done = await account_queries.reset_password(ctx.db, token_hash=token_hash, password_hash=password_hash)
     if done is None:
         raise NotFound(NO_SUCH_RESET)  # used meanwhile

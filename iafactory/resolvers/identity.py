@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import strawberry
 
 from iafactory.auth import passwords
@@ -25,6 +23,7 @@ from iafactory.resolvers import validation
 from iafactory.resolvers.sessions import (
     Session,
     access,
+    checked_credentials,
     default_membership,
     refresh_expiry,
     signed_in,
@@ -51,8 +50,8 @@ async def register(info: Info, input: RegisterInput) -> AuthPayload:
     default_name = f"{(full_name or email.split('@')[0]).strip()}'s workspace"
     tenant_name = validation.name(input.tenant_name or default_name, what="tenant name")
     slug = validation.slug(input.tenant_slug) if input.tenant_slug else validation.slug_from(tenant_name)
-    # argon2 takes ~0.25 s of CPU: in a thread, so that other tenants' requests keep flowing.
-    password_hash = await asyncio.to_thread(passwords.hash_password, input.password)
+    # argon2 takes ~0.25 s of CPU: in a thread, a bounded number at a time (PasswordWork).
+    password_hash = await ctx.services.passwords.hash(input.password)
     user_id, tenant_id = await auth_queries.register(
         ctx.db,
         email=email,
@@ -70,14 +69,16 @@ async def register(info: Info, input: RegisterInput) -> AuthPayload:
 
 async def login(info: Info, input: LoginInput) -> AuthPayload:
     ctx = info.context
-    # Before the password is checked: a guesser gets RATE_LIMITED, right or wrong.
-    await ctx.services.rate_limits.check_login(ctx.request.client_ip, input.email)
-    record = await auth_queries.login_lookup(ctx.db, email=input.email)
-    # Unknown email and wrong password: same message, same argon2 cost.
-    stored_hash = record.password_hash if record else None
-    if not await asyncio.to_thread(passwords.verify_password, stored_hash, input.password):
+    # Rate limits first: a guesser gets RATE_LIMITED, right or wrong (sessions.py).
+    record = await checked_credentials(
+        ctx.services,
+        client_ip=ctx.request.client_ip,
+        email=input.email,
+        password=input.password,
+        request_id=ctx.request_id,
+    )
+    if record is None:
         raise Unauthenticated(BAD_CREDENTIALS)
-    assert record is not None
     memberships = await auth_queries.user_memberships(ctx.db, user_id=record.user_id)
     if input.tenant_slug is not None:
         membership = next((m for m in memberships if m.slug == input.tenant_slug), None)

@@ -7,7 +7,6 @@ bound to the address, and expires (IAFACTORY_INVITATION_TTL, 7 days).
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 import strawberry
@@ -166,7 +165,7 @@ async def _accept_with_a_new_account(
     passwords.check_policy(password, email=invitation.email)
     name = validation.optional_text(full_name, what="full name", maximum=200)
     # argon2 in a thread: other tenants' requests keep flowing meanwhile.
-    password_hash = await asyncio.to_thread(passwords.hash_password, password)
+    password_hash = await ctx.services.passwords.hash(password)
     joined = await invitation_queries.accept_as_new_user(
         ctx.db, token_hash=token_hash, password_hash=password_hash, full_name=name.strip() if name else None
     )

@@ -20,6 +20,7 @@ from iafactory.auth.tokens import TokenService, hash_secret, new_secret
 from iafactory.db.database import Database
 from iafactory.db.queries import auth as auth_queries
 from iafactory.db.queries.auth import MembershipRecord
+from iafactory.db.scope import DbRole, transaction
 from iafactory.schema.context import Info
 from iafactory.schema.types.identity import AuthPayload, Viewer
 from iafactory.services import Services
@@ -34,6 +35,33 @@ class Session:
     refresh_token: str
     expires_at: datetime
     principal: Principal
+
+
+# Longer than any address an account can have (validation.email): refused before any work.
+MAX_EMAIL_LENGTH = 320
+
+
+async def checked_credentials(
+    services: Services, *, client_ip: str, email: str, password: str, request_id: str
+) -> auth_queries.LoginRecord | None:
+    """The account whose password this is, or None (unknown email or wrong password).
+
+    In this order, each step cheaper than the next: the address's budget (password spraying),
+    the account's lookup in a short transaction of its own as the credentials role (the only
+    role that may read a password hash; it ends before argon2 runs, so no pooled connection
+    waits on a hash), that email's budget from that address (keyed on the email as the
+    database normalises it), then argon2, bounded per process (PasswordWork). An unknown email
+    costs the same argon2 as a wrong password."""
+    await services.rate_limits.check_login_address(client_ip)
+    found = auth_queries.Credentials(email[:MAX_EMAIL_LENGTH], None)
+    if len(email) <= MAX_EMAIL_LENGTH:
+        async with transaction(services.pool, role=DbRole.CREDENTIALS, request_id=request_id) as db:
+            found = await auth_queries.credentials(db, email=email)
+    await services.rate_limits.check_login(client_ip, found.email)
+    stored_hash = found.record.password_hash if found.record else None
+    if not await services.passwords.verify(stored_hash, password):
+        return None
+    return found.record
 
 
 def refresh_expiry(settings: Settings) -> datetime:

@@ -15,10 +15,12 @@ REGION = re.compile(r"^[A-Z]{2}$")
 
 
 def email(value: str) -> str:
-    normalised = value.strip().lower()
-    if len(normalised) > 254 or not EMAIL.match(normalised):
+    """The address, stripped. Its case is the database's business (app.normalize_email): one
+    normalisation, so an address is the same account wherever it is typed."""
+    stripped = value.strip()
+    if len(stripped) > 254 or not EMAIL.match(stripped):
         raise BadUserInput("This is not a valid email address.")
-    return normalised
+    return stripped
 
 
 def name(value: str, *, what: str, maximum: int = 200) -> str:

@@ -14,12 +14,11 @@ from iafactory.errors import (
     BadUserInput,
     NotFound,
     PayloadTooLarge,
-    TenantRequired,
     Unauthenticated,
     UnsupportedMediaType,
 )
 from iafactory.resolvers.validation import parse_id
-from iafactory.schema.context import Info, OperationContext
+from iafactory.schema.context import Info
 from iafactory.schema.pages import Page, PageRequest, page_of
 from iafactory.schema.types.voice import (
     Transcription,
@@ -71,11 +70,12 @@ async def transcribe_audio(
     project_id: strawberry.ID | None = None,
     add_to_knowledge_base: bool | None = False,
 ) -> Transcription:
-    """Checks everything it can before writing: the caller, the language, the project id, then
-    the file itself (size, and a probe that it is decodable audio). Only then, in the
-    operation's transaction: the audio, the QUEUED job, the audit row."""
+    """Checks everything it can before writing: the caller against the database first (a
+    removed member's token copies and probes nothing), the language, the project id, then the
+    file itself (size, and a probe that it is decodable audio). Only then: the audio, the
+    QUEUED job, the audit row."""
     ctx = info.context
-    _refuse_anonymous(ctx)
+    principal, tenant_id = await ctx.tenant()
     settings = ctx.settings
     try:
         wanted_language = validate_language(language, model_spec=settings.whisper_model)
@@ -88,7 +88,8 @@ async def transcribe_audio(
             "`file` must be a file part of a multipart request (GraphQL multipart request spec)."
         )
     try:
-        # Off the event loop, and before the transaction opens: no pooled connection waits on it.
+        # Off the event loop. The transaction is open (the caller's check opened it) and waits
+        # for the copy and probe, both bounded by the upload limit.
         upload = await receive_upload(
             source,
             filename=getattr(file, "filename", None),
@@ -100,7 +101,6 @@ async def transcribe_audio(
     except UnsupportedAudioError as error:
         raise UnsupportedMediaType(f"The upload is not decodable audio: {error.reason}.") from error
     try:
-        principal, tenant_id = await ctx.tenant()
         if project is not None and await ctx.loaders.projects.load(project) is None:
             raise NotFound("No such project.")
         audio_id = await default_store().put(
@@ -128,17 +128,6 @@ async def transcribe_audio(
         details={"bytes": upload.size_bytes, "seconds": round(upload.info.duration, 3)},
     )
     return Transcription.from_record(row)
-
-
-def _refuse_anonymous(ctx: OperationContext) -> None:
-    """The token checks that need no database, before an upload is copied and probed."""
-    if ctx.request.auth_error is not None:
-        raise ctx.request.auth_error
-    caller = ctx.caller
-    if caller is None or caller.expires_at <= datetime.now(UTC):
-        raise Unauthenticated()
-    if caller.tenant_id is None:
-        raise TenantRequired()
 
 
 async def cancel_transcription(info: Info, id: strawberry.ID) -> Transcription:

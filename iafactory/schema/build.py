@@ -6,14 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 import strawberry
-from graphql import ASTValidationRule, GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxTokensLimiter,
-    ValidationCache,
-    max_aliases,
-    query_depth_limiter,
-)
+from graphql import GraphQLError
+from strawberry.extensions import MaxTokensLimiter
 from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.types import ExecutionContext
 
@@ -23,11 +17,14 @@ from iafactory.resolvers.query import Query
 from iafactory.resolvers.subscription import Subscription
 from iafactory.schema.context import OperationScope
 from iafactory.schema.errors import ErrorCodes, ReportingParserCache, formatted, log_unexpected
+from iafactory.schema.limits import CachedValidation, QueryCost, ResponseBudget, complexity_limits
 from iafactory.schema.telemetry import OperationTelemetry
 from iafactory.settings import Settings
 
 
 class IAFactorySchema(strawberry.Schema):
+    hide_suggestions = False
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -35,33 +32,16 @@ class IAFactorySchema(strawberry.Schema):
         request_id = getattr(context, "request_id", None)
         log_unexpected(errors, request_id)
         # A syntax error (or the token limit) is raised while ParserCache parses, outside
-        # ErrorCodes' hook: it reaches only this method, so it gets its code here.
-        errors[:] = [formatted(error, request_id) for error in errors]
-
-
-def complexity_limits(settings: Settings) -> type[AddValidationRules]:
-    """Depth and alias limits as validation rules built ONCE per schema.
-
-    Strawberry's QueryDepthLimiter / MaxAliasesLimiter build new rule classes per instance,
-    and the rules are part of ValidationCache's key: with a fresh extension per request the
-    cache would never hit. Fixed rule classes keep validation cached across requests.
-    """
-    rules: list[type[ASTValidationRule]] = [
-        query_depth_limiter.create_validator(settings.max_query_depth, None, None),
-        max_aliases.create_validator(settings.max_aliases),
-    ]
-
-    class ComplexityLimits(AddValidationRules):
-        def __init__(self) -> None:
-            super().__init__(rules)
-
-    return ComplexityLimits
+        # ErrorCodes' hook: it reaches only this method, so it gets its code here. `errors` is
+        # this request's own list (CachedValidation copies the cached one).
+        errors[:] = [formatted(error, request_id, hide_suggestions=self.hide_suggestions) for error in errors]
 
 
 def build_schema(settings: Settings | None = None, metrics: Metrics | None = None) -> strawberry.Schema:
     """The schema and its whole extension order, outermost first. `metrics`: where the
     telemetry extension reports (none, e.g. for `iafactory schema`)."""
     settings = settings or Settings()
+    hide_suggestions = not settings.introspection_enabled
     telemetry: list[Callable[[], Any]] = []
     if metrics is not None:
         # Outermost: times everything and sees the errors with their contract codes.
@@ -69,13 +49,17 @@ def build_schema(settings: Settings | None = None, metrics: Metrics | None = Non
     extensions: list[Any] = [
         *telemetry,
         # ErrorCodes formats what every inner extension and resolver raised.
-        ErrorCodes,
+        lambda: ErrorCodes(hide_suggestions=hide_suggestions),
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
         lambda: ReportingParserCache(maxsize=1024),
-        lambda: ValidationCache(maxsize=1024),
+        lambda: CachedValidation(hide_suggestions=hide_suggestions),
+        lambda: QueryCost(maximum=settings.max_query_cost),
         complexity_limits(settings),
+        lambda: ResponseBudget(maximum=settings.max_response_bytes),
         OperationScope,
     ]
     if not settings.introspection_enabled:
         extensions.append(DisableIntrospection)
-    return IAFactorySchema(query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions)
+    schema = IAFactorySchema(query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions)
+    schema.hide_suggestions = hide_suggestions
+    return schema

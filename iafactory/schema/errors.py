@@ -22,6 +22,8 @@ log = structlog.get_logger("iafactory.errors")
 
 TOO_COMPLEX = re.compile(r"exceeds maximum operation depth|aliases found|more than \d+ tokens", re.IGNORECASE)
 INTERNAL_MESSAGE = "Internal server error."
+# graphql-core's hints name fields and values of the schema: not shown when introspection is off.
+SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 
 class ReportingParserCache(ParserCache):
@@ -46,6 +48,9 @@ class ReportingParserCache(ParserCache):
 class ErrorCodes(SchemaExtension):
     """Gives every error its contract code and the request id; masks unexpected ones."""
 
+    def __init__(self, *, hide_suggestions: bool = False) -> None:
+        self.hide_suggestions = hide_suggestions
+
     def on_operation(self) -> Iterator[None]:
         yield
         self._format(self.execution_context.result)  # type: ignore[arg-type]
@@ -58,19 +63,19 @@ class ErrorCodes(SchemaExtension):
         if result is None or not result.errors:
             return
         request_id = getattr(self.execution_context.context, "request_id", None)
-        result.errors = [formatted(error, request_id) for error in result.errors]
+        result.errors = [
+            formatted(error, request_id, hide_suggestions=self.hide_suggestions) for error in result.errors
+        ]
 
 
-def formatted(error: GraphQLError, request_id: str | None) -> GraphQLError:
+def formatted(error: GraphQLError, request_id: str | None, *, hide_suggestions: bool = False) -> GraphQLError:
+    """A NEW error with its contract code and THIS request's id: an error object may be shared
+    (a cached validation result), so it is never changed in place."""
     original = error.original_error
     extensions: dict[str, Any]
-    known = error.extensions or {}
-    if known.get("code"):
-        if known.get("requestId") == request_id:
-            return error  # already formatted (a stream result seen twice)
-        # Formatted for an earlier request: ValidationCache hands every request the same
-        # list of validation errors, so this request must not carry that one's id.
-        message, extensions = error.message, dict(known)
+    if (error.extensions or {}).get("code"):
+        message = error.message  # formatted already (a stream result seen twice)
+        extensions = dict(error.extensions or {})
     elif isinstance(original, AppError):
         message = original.message
         extensions = {"code": original.code.value, **original.extensions}
@@ -84,6 +89,8 @@ def formatted(error: GraphQLError, request_id: str | None) -> GraphQLError:
         message = INTERNAL_MESSAGE
         extensions = {"code": ErrorCode.INTERNAL.value}
     extensions["requestId"] = request_id
+    if hide_suggestions:
+        message = SUGGESTION.sub("", message)
     return GraphQLError(
         message,
         nodes=error.nodes,

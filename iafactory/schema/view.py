@@ -205,6 +205,13 @@ class GraphQLView(BrowserFacingView, GraphQL[RequestContext, None]):
         _bind_log_identity(context)
         return None  # anonymous: fields that need a caller answer UNAUTHENTICATED
 
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            return json.loads(data)
+        except RecursionError as error:
+            # Nested deeper than the interpreter's stack: a malformed request (400), not a 500.
+            raise json.JSONDecodeError("JSON nested too deeply", "", 0) from error
+
     def encode_json(self, data: object) -> str:
         return json.dumps(data, separators=(",", ":"))
 

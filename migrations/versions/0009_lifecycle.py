@@ -19,7 +19,7 @@ and reached before a tenant is known only through security-definer functions her
 from alembic import op
 
 revision = "0009_lifecycle"
-down_revision = "0006_quota_messages"
+down_revision = "0007_hardening"
 branch_labels = None
 depends_on = None
 
@@ -282,7 +282,7 @@ AS $$
 DECLARE
   v_user uuid;
 BEGIN
-  SELECT id INTO v_user FROM users WHERE email = lower(btrim(p_email));
+  SELECT id INTO v_user FROM users WHERE email = app.normalize_email(p_email);
   IF NOT FOUND THEN
     RETURN NULL;
   END IF;

@@ -13,6 +13,7 @@ from tests.helpers import catalog_snapshot
 from tests.support.database import empty_database, fetch_as_superuser
 
 APP, OWNER, SUPERADMIN = "iafactory_app", "iafactory_owner", "iafactory_superadmin"
+CREDENTIALS, AUTHENTICATOR = "iafactory_credentials", "iafactory_authenticator"
 USER_SCHEMAS = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'"
 
 TENANT_TABLES = f"""
@@ -145,8 +146,9 @@ async def test_every_table_the_app_can_read_is_under_row_level_security(database
                AND has_any_column_privilege('{APP}', c.oid, 'SELECT')
                AND NOT (c.relrowsecurity AND c.relforcerowsecurity)""",
     )
-    # plans is reference data (the plan table of CONTRACT.md), the same for every tenant.
-    exposed = sorted(r["name"] for r in rows if r["name"] != "plans")
+    # plans is reference data (the plan table of CONTRACT.md), the same for every tenant;
+    # alembic_version holds the schema's revision (an export records it).
+    exposed = sorted(r["name"] for r in rows if r["name"] not in {"plans", "alembic_version"})
     assert not exposed, f"tables or views the app role reads without forced RLS: {exposed}"
 
 
@@ -190,6 +192,56 @@ async def test_the_superadmin_role_bypasses_rls_but_is_no_superuser(database_url
         SUPERADMIN,
     )
     assert [dict(r) for r in rows] == [{"rolsuper": False, "rolbypassrls": True, "rolcanlogin": False}]
+
+
+async def test_the_runtime_login_is_no_superuser_and_inherits_nothing(database_url: str) -> None:
+    rows = await fetch_as_superuser(
+        database_url,
+        "SELECT rolsuper, rolbypassrls, rolinherit, rolcreaterole, rolcreatedb, rolreplication, rolcanlogin"
+        " FROM pg_roles WHERE rolname = $1",
+        AUTHENTICATOR,
+    )
+    assert [dict(r) for r in rows] == [
+        {
+            "rolsuper": False,
+            "rolbypassrls": False,
+            "rolinherit": False,
+            "rolcreaterole": False,
+            "rolcreatedb": False,
+            "rolreplication": False,
+            "rolcanlogin": True,
+        }
+    ], "RESET ROLE inside a request lands on this role: it must be able to do nothing"
+
+
+async def test_the_runtime_login_is_a_member_only_of_the_roles_requests_switch_to(database_url: str) -> None:
+    rows = await fetch_as_superuser(
+        database_url,
+        "SELECT r.rolname FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid"
+        " WHERE m.member = to_regrole($1) ORDER BY 1",
+        AUTHENTICATOR,
+    )
+    assert [r["rolname"] for r in rows] == [APP, CREDENTIALS, SUPERADMIN]
+    owner = await fetch_as_superuser(
+        database_url, "SELECT pg_has_role($1, $2, 'MEMBER')", AUTHENTICATOR, OWNER
+    )
+    assert owner[0][0] is False, "the runtime can never become the owner of the tables"
+
+
+async def test_the_credentials_role_can_do_nothing_but_look_up_credentials(database_url: str) -> None:
+    rows = await fetch_as_superuser(
+        database_url,
+        "SELECT rolsuper, rolbypassrls, rolcanlogin FROM pg_roles WHERE rolname = $1",
+        CREDENTIALS,
+    )
+    assert [dict(r) for r in rows] == [{"rolsuper": False, "rolbypassrls": False, "rolcanlogin": False}]
+    readable = await fetch_as_superuser(
+        database_url,
+        f"""SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE {USER_SCHEMAS} AND has_any_column_privilege($1, c.oid, 'SELECT')""",
+        CREDENTIALS,
+    )
+    assert readable == [], "it reads users only through app.login_lookup"
 
 
 async def test_the_login_role_that_migrated_can_switch_to_every_role(database_url: str) -> None:
@@ -252,15 +304,44 @@ async def test_security_definer_functions_are_owned_by_the_owner_role_not_a_supe
     assert not bad, f"a definer owned by a superuser runs with superuser rights: {bad}"
 
 
+# Functions whose answer is a secret (a password hash): only the credentials role calls them.
+SECRET_RESULTS = f"""
+SELECT p.oid::regprocedure::text AS name
+  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+ WHERE {USER_SCHEMAS} AND (p.proargnames && ARRAY['password_hash'] OR p.prorettype = 'users'::regtype)
+"""
+
+
 async def test_the_app_role_may_execute_the_definer_functions_in_schema_app(database_url: str) -> None:
+    secret = {r["name"] for r in await fetch_as_superuser(database_url, SECRET_RESULTS)}
     rows = await fetch_as_superuser(
         database_url,
         """SELECT p.oid::regprocedure::text AS name
              FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-            WHERE n.nspname = 'app' AND p.prosecdef AND NOT has_function_privilege($1, p.oid, 'EXECUTE')""",
+            WHERE n.nspname = 'app' AND p.prosecdef AND NOT has_function_privilege($1, p.oid, 'EXECUTE')
+              AND p.proname NOT IN ('number_audit_entry')""",
         APP,
     )
-    assert rows == [], f"definer functions the app cannot call: {[r['name'] for r in rows]}"
+    refused = [r["name"] for r in rows if r["name"] not in secret]
+    assert refused == [], f"definer functions the app cannot call: {refused}"
+
+
+async def test_functions_returning_password_hashes_are_callable_by_the_credentials_role_only(
+    database_url: str,
+) -> None:
+    functions = await fetch_as_superuser(database_url, SECRET_RESULTS)
+    assert any(f["name"].startswith("app.login_lookup") for f in functions), functions
+    rows = await fetch_as_superuser(
+        database_url,
+        f"""SELECT p.oid::regprocedure::text AS name, r.rolname
+              FROM ({SECRET_RESULTS}) s JOIN pg_proc p ON p.oid::regprocedure::text = s.name
+              CROSS JOIN pg_roles r
+             WHERE r.rolname IN ($1, $2, $3) AND has_function_privilege(r.oid, p.oid, 'EXECUTE')""",
+        APP,
+        SUPERADMIN,
+        AUTHENTICATOR,
+    )
+    assert [(r["name"], r["rolname"]) for r in rows] == [], "a request's role can read password hashes"
 
 
 # --- migrating -------------------------------------------------------------------------------

@@ -157,7 +157,7 @@ def user_of(url: str) -> str:
     return user
 
 
-async def test_the_default_server_logs_in_as_a_superuser_yet_stays_isolated(
+async def test_a_server_given_a_superuser_url_serves_as_the_powerless_authenticator_and_stays_isolated(
     client: GraphQLClient, database_url: str, server: Server
 ) -> None:
     login = user_of(database_url)
@@ -167,9 +167,11 @@ async def test_the_default_server_logs_in_as_a_superuser_yet_stays_isolated(
     connected = await fetch_as_superuser(
         database_url,
         "SELECT DISTINCT usename FROM pg_stat_activity"
-        " WHERE datname = current_database() AND application_name = 'iafactory'",
+        " WHERE datname = current_database() AND application_name LIKE 'iafactory%'",
     )
-    assert login in {row["usename"] for row in connected}, "the server's pool logs in as that superuser"
+    assert {row["usename"] for row in connected} == {"iafactory_authenticator"}, (
+        "the server's pool and LISTEN connection never log in as the DATABASE_URL superuser"
+    )
 
     alice, bob = register(client, name="su-alice"), register(client, name="su-bob")
     secret = client.data(CREATE, {"name": "alice only"}, token=alice.access_token)["createProject"]
@@ -219,12 +221,10 @@ async def test_a_server_whose_login_role_is_no_superuser_serves_every_kind_of_re
     assert {alice.tenant_id, bob.tenant_id} <= {n["id"] for n in listed}, (
         "the super-admin role is reachable too"
     )
-    login = user_of(plain_login_url)
     connected = await fetch_as_superuser(
         database_url,
         "SELECT r.rolsuper, r.rolbypassrls FROM pg_stat_activity a JOIN pg_roles r ON r.rolname = a.usename"
-        " WHERE a.usename = $1",
-        login,
+        " WHERE a.usename = 'iafactory_authenticator'",
     )
-    assert connected, "the pool is connected as the plain login role"
+    assert connected, "the pool is connected as the authenticator, whatever login migrated"
     assert not any(r["rolsuper"] or r["rolbypassrls"] for r in connected), connected

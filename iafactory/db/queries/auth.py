@@ -36,9 +36,25 @@ class Rotation:
     family_id: UUID | None = None  # the session: new access tokens carry it as `sid`
 
 
-async def login_lookup(db: Database, *, email: str) -> LoginRecord | None:
-    row = await db.fetchrow("SELECT * FROM app.login_lookup($1)", email)
-    return LoginRecord(**dict(row)) if row else None
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    email: str  # as the database normalises it (app.normalize_email): sign-in limits key on it
+    record: LoginRecord | None
+
+
+async def credentials(db: Database, *, email: str) -> Credentials:
+    """The account an email signs in to, and its password hash. Only the credentials role
+    may call this (db/scope.py DbRole.CREDENTIALS), in a transaction of its own."""
+    row = await db.fetchrow(
+        "SELECT n.email, l.user_id, l.password_hash, l.is_superadmin"
+        " FROM (SELECT app.normalize_email($1) AS email) n LEFT JOIN LATERAL app.login_lookup($1) l ON true",
+        email,
+    )
+    assert row is not None
+    record = None
+    if row["user_id"] is not None:
+        record = LoginRecord(row["user_id"], row["password_hash"], row["is_superadmin"])
+    return Credentials(row["email"], record)
 
 
 async def user_memberships(db: Database, *, user_id: UUID) -> list[MembershipRecord]:

@@ -1,0 +1,37 @@
+"""Issue 9, finding 12: audit ids are numbered per tenant. With one global sequence, the gaps
+between a tenant's own ids counted every other tenant's actions in between."""
+
+from __future__ import annotations
+
+import psycopg
+
+from tests.support.graphql import GraphQLClient, register
+
+CREATE = "mutation($n: String!) { createProject(input: {name: $n}) { id } }"
+AUDIT = "{ auditLog(first: 100) { nodes { id action } } }"
+
+
+def test_audit_ids_count_only_the_tenants_own_actions(client: GraphQLClient) -> None:
+    alice, bob = register(client, name="audited"), register(client, name="busy-neighbour")
+    for round_ in range(3):
+        client.data(CREATE, {"n": f"alice {round_}"}, token=alice.access_token)
+        for other in range(4):  # the neighbour's actions in between
+            client.data(CREATE, {"n": f"bob {round_}.{other}"}, token=bob.access_token)
+    ids = sorted(int(n["id"]) for n in client.data(AUDIT, token=alice.access_token)["auditLog"]["nodes"])
+    assert ids == list(range(1, len(ids) + 1)), f"dense from 1, whatever the neighbours did: {ids}"
+
+
+def test_a_failed_mutation_leaves_no_gap_in_the_numbers(client: GraphQLClient, database_url: str) -> None:
+    alice = register(client, name="gapless")
+    client.data(CREATE, {"n": "kept"}, token=alice.access_token)
+    failed = client.execute(CREATE, {"n": "x" * 500}, token=alice.access_token)  # over 200 characters
+    assert failed.get("errors"), failed
+    client.data(CREATE, {"n": "kept too"}, token=alice.access_token)
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        ids = [
+            r[0]
+            for r in connection.execute(
+                "SELECT id FROM audit_log WHERE tenant_id = %s ORDER BY id", (alice.tenant_id,)
+            )
+        ]
+    assert ids == list(range(1, len(ids) + 1)), ids

@@ -21,6 +21,8 @@ from iafactory.logging import configure_logging
 from iafactory.middleware import RequestIdMiddleware, UploadGuardMiddleware
 from iafactory.resolvers.system import database_ok
 from iafactory.schema.build import build_schema
+from iafactory.schema.compiled.endpoint import CompiledReads
+from iafactory.schema.compiled.plans import PlanCache
 from iafactory.schema.view import GraphQLView
 from iafactory.services import Services, running_services
 from iafactory.settings import Settings
@@ -41,7 +43,9 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Starle
     metrics = governance_metrics.Metrics(settings)
     export_links = exports.ExportLinks(settings)
     head = migrate.head_revision()
-    graphql = GraphQLView(build_schema(settings, metrics), settings)
+    plans = PlanCache(settings.compiled_plan_cache_size) if settings.compiled_reads else None
+    compiled = CompiledReads(plans, settings, metrics) if plans is not None else None
+    graphql = GraphQLView(build_schema(settings, metrics, plans), settings, compiled)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -101,6 +101,10 @@ class Settings(BaseSettings):
     max_page_size: int = Field(default=100, gt=0, alias="IAFACTORY_MAX_PAGE_SIZE")
     # Diagnostics: `extensions.sqlStatements` on each response (N+1 tests, profiling).
     expose_sql_statement_count: bool = Field(default=False, alias="IAFACTORY_EXPOSE_SQL_STATEMENT_COUNT")
+    # Hot reads answered by one compiled SQL statement (iafactory/schema/compiled/); off:
+    # every operation takes the per-field resolvers (tests compare the two).
+    compiled_reads: bool = Field(default=True, alias="IAFACTORY_COMPILED_READS")
+    compiled_plan_cache_size: int = Field(default=512, gt=0, alias="IAFACTORY_COMPILED_PLAN_CACHE_SIZE")
 
     log_level: str = Field(default="INFO", alias="IAFACTORY_LOG_LEVEL")
     log_json: bool = Field(default=True, alias="IAFACTORY_LOG_JSON")

@@ -21,6 +21,7 @@ from iafactory.governance.metrics import Metrics
 from iafactory.resolvers.mutation import Mutation
 from iafactory.resolvers.query import Query
 from iafactory.resolvers.subscription import Subscription
+from iafactory.schema.compiled.plans import PlanCache, PlanRecorder
 from iafactory.schema.context import OperationScope
 from iafactory.schema.errors import ErrorCodes, ReportingParserCache, formatted, log_unexpected
 from iafactory.schema.telemetry import OperationTelemetry
@@ -58,9 +59,12 @@ def complexity_limits(settings: Settings) -> type[AddValidationRules]:
     return ComplexityLimits
 
 
-def build_schema(settings: Settings | None = None, metrics: Metrics | None = None) -> strawberry.Schema:
+def build_schema(
+    settings: Settings | None = None, metrics: Metrics | None = None, plans: PlanCache | None = None
+) -> strawberry.Schema:
     """The schema and its whole extension order, outermost first. `metrics`: where the
-    telemetry extension reports (none, e.g. for `iafactory schema`)."""
+    telemetry extension reports (none, e.g. for `iafactory schema`); `plans`: where the
+    compiled read path's plans are recorded (none: it is off)."""
     settings = settings or Settings()
     telemetry: list[Callable[[], Any]] = []
     if metrics is not None:
@@ -76,6 +80,9 @@ def build_schema(settings: Settings | None = None, metrics: Metrics | None = Non
         complexity_limits(settings),
         OperationScope,
     ]
+    if plans is not None:
+        # Innermost: only a document that passed every limit above gets a plan.
+        extensions.append(lambda: PlanRecorder(plans))
     if not settings.introspection_enabled:
         extensions.append(DisableIntrospection)
     return IAFactorySchema(query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions)

@@ -56,23 +56,41 @@ class OperationTelemetry(SchemaExtension):
         principal = getattr(execution.context, "caller", None) or getattr(
             execution.context, "principal", None
         )
-        identity = _identity(principal)
-        structlog.contextvars.bind_contextvars(**identity)
-        operation_type = _operation_type(execution)
-        codes = _codes(execution.result)
-        self.metrics.operation(
-            tenant_id=principal.tenant_id if principal else None,
-            operation_type=operation_type,
-            seconds=seconds,
-            codes=codes,
-        )
-        log.info(
-            "graphql operation",
-            operation_type=operation_type,
+        report(
+            self.metrics,
+            principal,
+            operation_type=_operation_type(execution),
             operation_name=_operation_name(execution),
-            duration_ms=round(seconds * 1000, 2),
-            error_codes=codes,
+            seconds=seconds,
+            codes=_codes(execution.result),
         )
+
+
+def report(
+    metrics: Metrics,
+    principal: Principal | None,
+    *,
+    operation_type: str,
+    operation_name: str | None,
+    seconds: float,
+    codes: list[str],
+) -> None:
+    """The operation's metrics and log line (the compiled read path reports through here too)."""
+    identity = _identity(principal)
+    structlog.contextvars.bind_contextvars(**identity)
+    metrics.operation(
+        tenant_id=principal.tenant_id if principal else None,
+        operation_type=operation_type,
+        seconds=seconds,
+        codes=codes,
+    )
+    log.info(
+        "graphql operation",
+        operation_type=operation_type,
+        operation_name=operation_name,
+        duration_ms=round(seconds * 1000, 2),
+        error_codes=codes,
+    )
 
 
 def _operation_type(execution: Any) -> str:

@@ -19,7 +19,8 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 from strawberry.types.unset import UnsetType
 
 from iafactory.errors import HTTP_STATUS, AppError, BadUserInput, ErrorCode
-from iafactory.schema.context import RequestContext
+from iafactory.schema.compiled.endpoint import CompiledReads
+from iafactory.schema.context import BUDGET_SPENT, RequestContext
 from iafactory.services import Services
 from iafactory.settings import Settings
 
@@ -29,7 +30,7 @@ REFUSED_CODES = frozenset({ErrorCode.RATE_LIMITED.value})
 
 
 class GraphQLView(GraphQL[RequestContext, None]):
-    def __init__(self, schema: Any, settings: Settings) -> None:
+    def __init__(self, schema: Any, settings: Settings, compiled: CompiledReads | None = None) -> None:
         protocols = [GRAPHQL_TRANSPORT_WS_PROTOCOL]
         if settings.legacy_graphql_ws:
             protocols.append(GRAPHQL_WS_PROTOCOL)
@@ -41,13 +42,18 @@ class GraphQLView(GraphQL[RequestContext, None]):
             connection_init_wait_timeout=timedelta(seconds=10),
             max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
         )
+        self.compiled = compiled
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        request = Request(scope=scope, receive=receive)
+        # A cached plan of a hot read answers without Strawberry; None: the general path.
+        response = await self.compiled.respond(request) if self.compiled is not None else None
         try:
-            response = await self.run(Request(scope=scope, receive=receive))
+            if response is None:
+                response = await self.run(request)
         except HTTPException as error:
             # Strawberry answers malformed HTTP requests in plain text; clients get our shape.
             response = JSONResponse(
@@ -63,6 +69,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
             request_id=request.scope.get("request_id", ""),
             client_ip=client.host if client else "unknown",
             response=response if isinstance(response, Response) else None,
+            budget_spent=bool(request.scope.get(BUDGET_SPENT)),
         )
         if isinstance(request, Request):
             try:
@@ -103,7 +110,9 @@ class GraphQLView(GraphQL[RequestContext, None]):
         return response
 
     def encode_json(self, data: object) -> str:
-        return json.dumps(data, separators=(",", ":"))
+        # UTF-8 as is (not \u escapes): the compiled path's JSON text comes from PostgreSQL,
+        # whose escaping matches json.dumps(ensure_ascii=False) character for character.
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
 
 def _bind_log_identity(context: RequestContext) -> None:

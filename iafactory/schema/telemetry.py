@@ -8,7 +8,8 @@ WebSocket operation runs in its own task, with its own copy of the context).
 
 A log line looks like:
   {"event": "graphql operation", "operation_type": "mutation", "operation_name": "CreateProject",
-   "duration_ms": 8.1, "error_codes": [], "request_id": "...", "tenant_id": "...", "user_id": "...", ...}
+   "duration_ms": 8.1, "error_codes": [], "path": "general", "request_id": "...", "tenant_id": "...",
+   "user_id": "...", ...}
 """
 
 from __future__ import annotations
@@ -74,8 +75,10 @@ def report(
     operation_name: str | None,
     seconds: float,
     codes: list[str],
+    path: str = "general",
 ) -> None:
-    """The operation's metrics and log line (the compiled read path reports through here too)."""
+    """The operation's metrics and log line. `path`: which engine answered, `general` (the
+    per-field resolvers) or `compiled` (iafactory/schema/compiled/)."""
     identity = _identity(principal)
     structlog.contextvars.bind_contextvars(**identity)
     metrics.operation(
@@ -90,6 +93,7 @@ def report(
         operation_name=operation_name,
         duration_ms=round(seconds * 1000, 2),
         error_codes=codes,
+        path=path,
     )
 
 

@@ -19,7 +19,6 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-import asyncpg
 import orjson
 import structlog
 from starlette.requests import Request
@@ -90,6 +89,7 @@ class CompiledReads:
                 operation_name=plan.operation_name,
                 seconds=time.perf_counter() - started,
                 codes=[],
+                path="compiled",
             )
         return Response(body + b"}", media_type="application/json")
 
@@ -169,6 +169,7 @@ def _compiler_bug(error: BaseException) -> bool:
     """SQL the database refuses as written (not a timeout or a lost connection): the plan is
     dropped, so that one bad compilation costs one failed statement, not one per request."""
     for candidate in (error, error.__cause__):
-        if isinstance(candidate, asyncpg.PostgresSyntaxOrAccessError | asyncpg.DataError):
+        sqlstate = str(getattr(candidate, "sqlstate", "") or "")
+        if sqlstate[:2] in ("21", "22", "42"):  # cardinality, data, syntax or access
             return True
     return False

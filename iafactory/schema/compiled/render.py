@@ -117,7 +117,6 @@ class _Renderer:
 
     def page(self, value: ir.Page, row: str | None) -> str:
         a = self.alias()
-        first = self.param(value.first)
         where = self.tenant(value.node, a)
         if value.link is not None:
             assert row is not None
@@ -125,20 +124,23 @@ class _Renderer:
         for column, slot in value.filters:
             if not self.nulls[slot]:
                 where.append(f"{a}.{column} = {self.param(slot)}")
-        count_where = list(where)
+        table = value.node.table
+        count_sql = f"(SELECT count(*) FROM {table} {a}{_where(where)})::text"
+        if not _reads_rows(value.body):
+            # totalCount and __typename only: no rows to aggregate (nor `first` to send).
+            context = _PageContext(a, "", count_sql)
+            return f"(SELECT {concat_sql(self.parts(value.body, row=None, page=context))})"
+        first = self.param(value.first)
         at, row_id = value.after
         if not self.nulls[at]:
             where.append(f"({a}.created_at, {a}.id) < ({self.param(at)}, {self.param(row_id)})")
-        table = value.node.table
         order = NEWEST_FIRST.format(a=a)
         columns = ", ".join(f"{a}.{column}" for column in _columns(value.body))
         inner = (
             f"SELECT {columns}, row_number() OVER (ORDER BY {order}) AS _n FROM {table} {a}"
             f"{_where(where)} ORDER BY {order} LIMIT {first} + 1"
         )
-        count_sql = f"(SELECT count(*) FROM {table} {a}{_where(count_where)})::text"
-        context = _PageContext(a, first, count_sql)
-        body = concat_sql(self.parts(value.body, row=None, page=context))
+        body = concat_sql(self.parts(value.body, row=None, page=_PageContext(a, first, count_sql)))
         return f"(SELECT {body} FROM ({inner}) {a})"
 
     def page_part(self, value: ir.IR, page: _PageContext) -> Parts:
@@ -158,6 +160,12 @@ class _Renderer:
 
 def _where(conditions: list[str]) -> str:
     return f" WHERE {' AND '.join(conditions)}" if conditions else ""
+
+
+def _reads_rows(value: ir.IR) -> bool:
+    if isinstance(value, ir.Obj):
+        return any(_reads_rows(entry) for _, entry in value.entries)
+    return isinstance(value, ir.Nodes | ir.HasNextPage | ir.EndCursor)
 
 
 def _columns(body: ir.Obj) -> list[str]:

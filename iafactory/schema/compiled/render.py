@@ -2,10 +2,12 @@
 
 Shapes, with `tN` the row aliases and `$t` the caller's tenant:
 
-    page    (SELECT concat('{"nodes":[', string_agg(<node>, ',' ORDER BY tN._n) FILTER (...), ...)
-             FROM (SELECT <columns>, row_number() OVER (ORDER BY created_at DESC, id DESC) AS _n
-                   FROM documents tN WHERE tN.tenant_id = $t AND tN.project_id = tP.id
-                   [AND (tN.created_at, tN.id) < ($a, $b)] ORDER BY ... LIMIT $first + 1) tN)
+    page    (SELECT concat('{"nodes":[', string_agg(<node>, ',' ORDER BY ...), ']}')
+             FROM (SELECT <columns> FROM documents tN WHERE tN.tenant_id = $t AND tN.project_id = tP.id
+                   [AND (tN.created_at, tN.id) < ($a, $b)] ORDER BY created_at DESC, id DESC
+                   LIMIT $first) tN)
+            with pageInfo: `first + 1` rows numbered by row_number() (`_n`), the nodes FILTERed
+            to `_n <= first`, hasNextPage = `count(*) > first`
     lookup  coalesce((SELECT <object> FROM projects tN WHERE tN.tenant_id = $t AND tN.id = <key>), 'null')
     list    (SELECT concat('[', string_agg(<object>, ',' ORDER BY ...), ']') FROM ... WHERE ...)
 
@@ -43,6 +45,7 @@ class _PageContext:
     alias: str
     first: str
     count_sql: str
+    numbered: bool = False  # rows carry `_n`, and there are `first + 1` of them
 
 
 class _Renderer:
@@ -136,17 +139,28 @@ class _Renderer:
             where.append(f"({a}.created_at, {a}.id) < ({self.param(at)}, {self.param(row_id)})")
         order = NEWEST_FIRST.format(a=a)
         columns = ", ".join(f"{a}.{column}" for column in _columns(value.body))
-        inner = (
-            f"SELECT {columns}, row_number() OVER (ORDER BY {order}) AS _n FROM {table} {a}"
-            f"{_where(where)} ORDER BY {order} LIMIT {first} + 1"
-        )
-        body = concat_sql(self.parts(value.body, row=None, page=_PageContext(a, first, count_sql)))
+        numbered = _reads_page_info(value.body)
+        if numbered:
+            # `first + 1` rows, numbered: hasNextPage and endCursor need to know which is last.
+            inner = (
+                f"SELECT {columns}, row_number() OVER (ORDER BY {order}) AS _n FROM {table} {a}"
+                f"{_where(where)} ORDER BY {order} LIMIT {first} + 1"
+            )
+        else:
+            # Only the nodes: exactly `first` rows, no numbering (a third of the statement's
+            # cost on a nested page, measured).
+            inner = f"SELECT {columns} FROM {table} {a}{_where(where)} ORDER BY {order} LIMIT {first}"
+        context = _PageContext(a, first, count_sql, numbered)
+        body = concat_sql(self.parts(value.body, row=None, page=context))
         return f"(SELECT {body} FROM ({inner}) {a})"
 
     def page_part(self, value: ir.IR, page: _PageContext) -> Parts:
         a, shown = page.alias, f"FILTER (WHERE {page.alias}._n <= {page.first})"
         if isinstance(value, ir.Nodes):
             node = concat_sql(self.parts(value.body, row=a, page=None))
+            if not page.numbered:
+                order = NEWEST_FIRST.format(a=a)
+                return ["[", Expr(f"coalesce(string_agg({node}, ',' ORDER BY {order}), '')"), "]"]
             return ["[", Expr(f"coalesce(string_agg({node}, ',' ORDER BY {a}._n) {shown}, '')"), "]"]
         if isinstance(value, ir.HasNextPage):
             return [Expr(f"CASE WHEN count(*) > {page.first} THEN 'true' ELSE 'false' END")]
@@ -160,6 +174,12 @@ class _Renderer:
 
 def _where(conditions: list[str]) -> str:
     return f" WHERE {' AND '.join(conditions)}" if conditions else ""
+
+
+def _reads_page_info(value: ir.IR) -> bool:
+    if isinstance(value, ir.Obj):
+        return any(_reads_page_info(entry) for _, entry in value.entries)
+    return isinstance(value, ir.HasNextPage | ir.EndCursor)
 
 
 def _reads_rows(value: ir.IR) -> bool:

@@ -166,11 +166,27 @@ class _Compiler:
             filters.append((column, self.argument_slot(index, "text" if is_enum else "uuid")))
         return self.page(node, field, nodes, link=None, filters=tuple(filters))
 
-    def obj(self, node: catalog.Node, graphql_type: GraphQLObjectType, nodes: list[FieldNode]) -> ir.Obj:
+    def obj(
+        self,
+        node: catalog.Node,
+        graphql_type: GraphQLObjectType,
+        nodes: list[FieldNode],
+        parent: tuple[str, str] | None = None,
+    ) -> ir.Obj:
+        """`parent`: (type, link column) when these are the nodes of a child page, whose
+        lookup of that type through that column is the parent row itself."""
         fields = collect(graphql_type.name, sub_selections(nodes), self.fragments)
-        return ir.Obj(tuple((key, self._field(node, graphql_type, group)) for key, group in fields.items()))
+        return ir.Obj(
+            tuple((key, self._field(node, graphql_type, group, parent)) for key, group in fields.items())
+        )
 
-    def _field(self, node: catalog.Node, graphql_type: GraphQLObjectType, nodes: list[FieldNode]) -> ir.IR:
+    def _field(
+        self,
+        node: catalog.Node,
+        graphql_type: GraphQLObjectType,
+        nodes: list[FieldNode],
+        parent: tuple[str, str] | None,
+    ) -> ir.IR:
         name = nodes[0].name.value
         if name == "__typename":
             return ir.Const(string(graphql_type.name))
@@ -184,9 +200,12 @@ class _Compiler:
         target = catalog.NODES[spec.target]
         if isinstance(spec, catalog.Lookup):
             _check_arguments(field, ())
-            return ir.One(target, ir.ColumnKey(spec.column), self.obj(target, _object_type(field), nodes))
+            body = self.obj(target, _object_type(field), nodes)
+            if parent == (spec.target, spec.column):
+                return ir.ParentRow(body)  # Project.documents.nodes.project: that very project
+            return ir.One(target, ir.ColumnKey(spec.column), body)
         _check_arguments(field, ("first", "after"))
-        return self.page(target, field, nodes, link=spec.column, filters=())
+        return self.page(target, field, nodes, link=spec.column, filters=(), parent_type=node.type_name)
 
     def page(
         self,
@@ -196,6 +215,7 @@ class _Compiler:
         *,
         link: str | None,
         filters: tuple[tuple[str, int], ...],
+        parent_type: str = "",
     ) -> ir.Page:
         first = self.argument_slot(self.argument(field, nodes[0], "first", "first"), "int4")
         after = self.argument(field, nodes[0], "after", "after")
@@ -209,7 +229,8 @@ class _Compiler:
             elif name == "nodes":
                 node_type = get_named_type(page_type.fields["nodes"].type)
                 assert isinstance(node_type, GraphQLObjectType)
-                entries.append((key, ir.Nodes(self.obj(node, node_type, group))))
+                back = None if link is None else (parent_type, link)
+                entries.append((key, ir.Nodes(self.obj(node, node_type, group, back))))
             elif name == "totalCount":
                 entries.append((key, ir.TotalCount()))
             elif name == "pageInfo":

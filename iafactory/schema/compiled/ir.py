@@ -110,6 +110,15 @@ class One:
 
 
 @dataclass(frozen=True, slots=True)
+class ParentRow:
+    """A child page's node pointing back at the page's parent (Project.documents ->
+    Document.project): the parent row itself, already read, visible and in the same
+    snapshot, rather than one lookup per node."""
+
+    body: Obj
+
+
+@dataclass(frozen=True, slots=True)
 class Many:
     """Every row of `node` whose `column` equals `key`, as a list, in `order`."""
 
@@ -156,4 +165,4 @@ class Page:
     body: Obj
 
 
-IR = Const | Value | Raw | Obj | One | Many | Page | Nodes | HasNextPage | EndCursor | TotalCount
+IR = Const | Value | Raw | Obj | One | ParentRow | Many | Page | Nodes | HasNextPage | EndCursor | TotalCount

@@ -56,6 +56,7 @@ class _Renderer:
         self.numbers: dict[int, int] = {}
         self.order: list[int] = []
         self.aliases = 0
+        self.parents: list[str] = []  # the row each page being rendered belongs to
 
     def param(self, slot: int) -> str:
         if slot not in self.numbers:
@@ -84,6 +85,8 @@ class _Renderer:
             return parts
         if isinstance(value, ir.One):
             return [Expr(self.one(value, row))]
+        if isinstance(value, ir.ParentRow):
+            return self.parts(value.body, row=self.parents[-1], page=None)
         if isinstance(value, ir.Many):
             return [Expr(self.many(value, row))]
         if isinstance(value, ir.Page):
@@ -151,7 +154,9 @@ class _Renderer:
             # cost on a nested page, measured).
             inner = f"SELECT {columns} FROM {table} {a}{_where(where)} ORDER BY {order} LIMIT {first}"
         context = _PageContext(a, first, count_sql, numbered)
+        self.parents.append(row or "")
         body = concat_sql(self.parts(value.body, row=None, page=context))
+        self.parents.pop()
         return f"(SELECT {body} FROM ({inner}) {a})"
 
     def page_part(self, value: ir.IR, page: _PageContext) -> Parts:
@@ -189,19 +194,27 @@ def _reads_rows(value: ir.IR) -> bool:
 
 
 def _columns(body: ir.Obj) -> list[str]:
-    """The columns a page's rows must carry: ordering and cursor, then what its nodes read."""
+    """The columns a page's rows must carry: ordering and cursor, then what its nodes read,
+    including what child pages' nodes read of them as their parent (ParentRow)."""
     columns = ["id", "created_at"]
 
-    def visit(value: ir.IR) -> None:
+    def visit(value: ir.IR, *, own: bool) -> None:
         if isinstance(value, ir.Obj):
             for _, entry in value.entries:
-                visit(entry)
+                visit(entry, own=own)
         elif isinstance(value, ir.Nodes):
-            visit(value.body)
+            visit(value.body, own=own)
+        elif isinstance(value, ir.ParentRow):
+            if not own:  # a child page's node reading this row; in our own nodes, our parent's
+                visit(value.body, own=True)
+        elif not own:
+            return
         elif isinstance(value, ir.Value):
             columns.extend(value.columns)
         elif isinstance(value, ir.One | ir.Many) and isinstance(value.key, ir.ColumnKey):
             columns.append(value.key.column)
+        elif isinstance(value, ir.Page):
+            visit(value.body, own=False)  # its nodes are other rows, but may read this one
 
-    visit(body)
+    visit(body, own=True)
     return list(dict.fromkeys(columns))

@@ -159,6 +159,9 @@ ALIASES_AND_FRAGMENTS = {
     "typename everywhere": "{ __typename projects { __typename pageInfo { __typename } nodes { __typename"
     " documents { __typename nodes { __typename } } } } me { __typename user { __typename } } }",
     "skip and include": "{ projects { nodes { id @skip(if: true) name @include(if: false) createdAt @include(if: true) } } }",
+    "back to the parent": "{ projects(first: 4) { nodes { id documents { nodes { project { name createdBy"
+    " { email } documents(first: 1) { nodes { title project { id updatedAt } } } } } }"
+    " transcriptions { nodes { project { description } } } } } }",
     "a variable's default": "query($n: Int = 2) { projects(first: $n) { nodes { id } } }",
     "an operation among others": "query A { me { role } } query B { documents { totalCount } }",
 }

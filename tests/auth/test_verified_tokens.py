@@ -20,7 +20,8 @@ def service(*, ttl: int = 60, cache_size: int = 8) -> TokenService:
 
 
 def issue(tokens: TokenService) -> str:
-    return tokens.issue(user_id=uuid.uuid4(), tenant_id=uuid.uuid4(), role=Role.MEMBER, superadmin=False).token
+    issued = tokens.issue(user_id=uuid.uuid4(), tenant_id=uuid.uuid4(), role=Role.MEMBER, superadmin=False)
+    return issued.token
 
 
 def test_a_token_verified_once_gives_the_same_principal_again() -> None:

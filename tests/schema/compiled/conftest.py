@@ -45,7 +45,9 @@ class Twins:
     http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30))
     warmed: set[tuple[str, str | None]] = field(default_factory=set)
 
-    def post(self, server: Server, body: dict[str, Any], token: str | None, request_id: str) -> httpx.Response:
+    def post(
+        self, server: Server, body: dict[str, Any], token: str | None, request_id: str
+    ) -> httpx.Response:
         headers = {"X-Request-ID": request_id}
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
@@ -89,7 +91,8 @@ class Twins:
         whether the compiled path must have answered (None: either)."""
         mine, reference = self.answers(query, variables, token=token, operation_name=operation_name)
         assert mine.body == reference.body, (
-            f"different answers to {query} {variables}:\ncompiled: {mine.body!r}\ngeneral:  {reference.body!r}"
+            f"different answers to {query} {variables}:\n"
+            f"compiled: {mine.body!r}\ngeneral:  {reference.body!r}"
         )
         assert (mine.status, mine.headers) == (reference.status, reference.headers)
         if compiled is not None:
@@ -103,7 +106,8 @@ def _answer(response: httpx.Response, server: Server | None, request_id: str) ->
     statements = int(match.group(1)) if match else None
     body = content[: match.start()] + b"}" if match else content
     headers = {name: response.headers.get(name) for name in COMPARED_HEADERS}
-    return Answer(response.status_code, body, statements, headers, server is not None and _path(server, request_id))
+    compiled = server is not None and _path(server, request_id)
+    return Answer(response.status_code, body, statements, headers, compiled)
 
 
 def _path(server: Server, request_id: str) -> bool:

@@ -48,7 +48,9 @@ def _moment(index: int) -> datetime:
     return BASE + timedelta(hours=index, microseconds=micro)
 
 
-def _project(sql: psycopg.Connection, account: Account, outsider: Account, index: int) -> tuple[str, datetime]:
+def _project(
+    sql: psycopg.Connection, account: Account, outsider: Account, index: int
+) -> tuple[str, datetime]:
     creator = [account.user_id, None, outsider.user_id][index % 3]
     description = [None, TRICKY, "", "plain"][index % 4]
     at = _moment(index if index != 4 else 3)  # projects 3 and 4 share a timestamp: the id decides
@@ -66,8 +68,9 @@ def _document(
 ) -> tuple[str, datetime]:
     at = _moment(index)
     row = sql.execute(
-        "INSERT INTO documents (tenant_id, project_id, title, content, source, language, created_by, created_at)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id::text",
+        "INSERT INTO documents"
+        " (tenant_id, project_id, title, content, source, language, created_by, created_at)"
+        f" VALUES ({', '.join(['%s'] * 8)}) RETURNING id::text",
         (
             account.tenant_id,
             project[0] if project else None,
@@ -104,10 +107,10 @@ def _transcription(
     at = _moment(index)
     running = status == "RUNNING"
     row = sql.execute(
-        "INSERT INTO transcriptions (tenant_id, project_id, document_id, filename, language, detected_language,"
-        " status, progress, duration, text, error, attempts, segment_count, worker_id, lease_expires_at,"
-        " created_by, created_at, started_at, finished_at)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id::text",
+        "INSERT INTO transcriptions (tenant_id, project_id, document_id, filename, language,"
+        " detected_language, status, progress, duration, text, error, attempts, segment_count, worker_id,"
+        " lease_expires_at, created_by, created_at, started_at, finished_at)"
+        f" VALUES ({', '.join(['%s'] * 19)}) RETURNING id::text",
         (
             account.tenant_id,
             projects[0][0] if index % 2 == 0 else None,

@@ -22,7 +22,8 @@ COMPILED = {
     "variables": "query($n: Int = 3, $a: String, $p: ID, $s: TranscriptionStatus) {"
     " documents(first: $n, after: $a, projectId: $p) { totalCount }"
     " transcriptions(status: $s) { nodes { id status progress duration text } } }",
-    "lookups": 'query($id: ID!) { project(id: $id) { createdBy { email } } document(id: "x") { project { id } } }',
+    "lookups": "query($id: ID!) { project(id: $id) { createdBy { email } }"
+    ' document(id: "x") { project { id } } }',
     "viewer": "{ me { role isSuperadmin tokenExpiresAt user { id email fullName createdAt }"
     " tenant { id name slug region plan status createdAt } memberships { role tenant { slug } } } }",
     "three levels": "{ projects { nodes { transcriptions { nodes { document { project { name } } } } } } }",

@@ -14,12 +14,17 @@ from tests.conftest import Account, GraphQLClient, register
 from tests.helpers import claims_of, sign
 from tests.schema.compiled.conftest import Twins
 
-PAGE = "query($first: Int, $after: String) { projects(first: $first, after: $after) { totalCount nodes { id } } }"
+PAGE = (
+    "query($first: Int, $after: String) { projects(first: $first, after: $after)"
+    " { totalCount nodes { id } } }"
+)
 NESTED = "query($first: Int) { projects { nodes { documents(first: $first) { totalCount } } } }"
 GET = "query($id: ID!) { project(id: $id) { id } }"
 FILTERED = "query($p: ID, $s: TranscriptionStatus) { documents(projectId: $p) { totalCount }"
 FILTERED += " transcriptions(status: $s) { totalCount } }"
 
+# base64url of ["yesterday","00000000-0000-0000-0000-000000000000"]
+BAD_DATE = "WyJ5ZXN0ZXJkYXkiLCIwMDAwMDAwMC0wMDAwLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDAiXQ"
 BAD_INPUT: dict[str, tuple[str, dict[str, Any]]] = {
     "first below zero": (PAGE, {"first": -1}),
     "first above the maximum": (PAGE, {"first": 101}),
@@ -27,7 +32,7 @@ BAD_INPUT: dict[str, tuple[str, dict[str, Any]]] = {
     "first beyond Int": (PAGE, {"first": 2**31}),
     "a cursor that is not base64": (PAGE, {"after": "!!!"}),
     "a cursor of garbage": (PAGE, {"after": "bm90IGpzb24"}),
-    "a cursor with a bad date": (PAGE, {"after": "WyJ5ZXN0ZXJkYXkiLCIwMDAwMDAwMC0wMDAwLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDAiXQ"}),
+    "a cursor with a bad date": (PAGE, {"after": BAD_DATE}),
     "a nested first out of range": (NESTED, {"first": 1000}),
     "an id that is not a uuid": (GET, {"id": "not-a-uuid"}),
     "an id as a number": (GET, {"id": 12}),
@@ -114,10 +119,11 @@ def test_a_rate_limited_tenant_gets_the_general_paths_refusal(
         for _ in range(2):
             assert twins.post(server, query, erin.access_token, uuid.uuid4().hex).status_code == 200
     request_id = uuid.uuid4().hex
-    refused = [twins.post(s, query, erin.access_token, request_id) for s in (twins.compiled_server, twins.general_server)]
+    servers = (twins.compiled_server, twins.general_server)
+    refused = [twins.post(server, query, erin.access_token, request_id) for server in servers]
     assert [r.status_code for r in refused] == [429, 429]
     bodies = [r.json() for r in refused]
     for body in bodies:
         body["errors"][0]["extensions"].pop("retryAfter")  # seconds left in the window: the clock's
     assert bodies[0] == bodies[1]
-    assert refused[0].headers["retry-after"] and refused[1].headers["retry-after"]
+    assert all(response.headers["retry-after"] for response in refused)

@@ -26,8 +26,10 @@ from tests.schema.compiled.conftest import Twins
 from tests.schema.compiled.seed import Seeded, seed
 
 EVERYTHING = (
-    "{ projects(first: 100) { totalCount nodes { id documents(first: 100) { totalCount nodes { id project { id } } } } }"
-    " documents(first: 100) { totalCount nodes { id } } transcriptions(first: 100) { totalCount nodes { id } } }"
+    "{ projects(first: 100) { totalCount nodes { id"
+    " documents(first: 100) { totalCount nodes { id project { id } } } } }"
+    " documents(first: 100) { totalCount nodes { id } }"
+    " transcriptions(first: 100) { totalCount nodes { id } } }"
 )
 
 
@@ -79,9 +81,13 @@ def test_a_cursor_forged_from_another_tenants_row_only_skips_through_ones_own(
     twins: Twins, tenants: tuple[Seeded, Seeded]
 ) -> None:
     alice, bob = tenants
-    query = "query($a: String) { projects(first: 100, after: $a) { nodes { id } } documents(after: $a) { nodes { id } } }"
+    query = (
+        "query($a: String) { projects(first: 100, after: $a) { nodes { id } }"
+        " documents(after: $a) { nodes { id } } }"
+    )
     for created_at in ["2999-01-01T00:00:00+00:00", "2025-03-30T04:00:00.000000+00:00"]:
-        answer = twins.same(query, {"a": forged_cursor(created_at, bob.projects[0])}, token=alice.account.access_token)
+        cursor = forged_cursor(created_at, bob.projects[0])
+        answer = twins.same(query, {"a": cursor}, token=alice.account.access_token)
         assert ids_in(answer.json["data"]) <= own_ids(alice)
 
 
@@ -138,7 +144,11 @@ async def test_row_level_security_alone_keeps_other_tenants_out(
     connection = await asyncpg.connect(database_url)
     try:
         async with transaction(
-            connection, role=DbRole.APP, request_id="rls-test", tenant_id=principal.tenant_id, user_id=principal.user_id
+            connection,
+            role=DbRole.APP,
+            request_id="rls-test",
+            tenant_id=principal.tenant_id,
+            user_id=principal.user_id,
         ) as db:
             under_rls = ids_in(json.loads(await db.fetchval(sql, *arguments)))
         without_rls = ids_in(json.loads(await connection.fetchval(sql, *arguments)))

@@ -78,6 +78,8 @@ async def test_nulls_ids_ints_and_booleans(sql: asyncpg.Connection) -> None:
 
 
 async def test_more_parts_than_a_function_takes_are_still_one_expression(sql: asyncpg.Connection) -> None:
-    parts = [part for index in range(150) for part in (f"{index}:", *scalar(Kind.INT, str(index), nullable=False))]
+    parts = [
+        part for index in range(150) for part in (f"{index}:", *scalar(Kind.INT, str(index), nullable=False))
+    ]
     text = await sql.fetchval(f"SELECT {concat_sql(parts)}")
     assert text == "".join(f"{index}:{index}" for index in range(150))

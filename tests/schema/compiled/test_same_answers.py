@@ -34,7 +34,8 @@ SUITE = [
     "{ transcriptions { totalCount } }",
     "{ documents { totalCount } }",
     "{ projects(first: 20) { nodes { id name documents(first: 5) { nodes { id title } } } } }",
-    "{ projects(first: 20) { nodes { id name documents(first: 5) { nodes { id title project { id name } } } } } }",
+    "{ projects(first: 20) { nodes { id name"
+    " documents(first: 5) { nodes { id title project { id name } } } } } }",
     "{ projects(first: 10) { totalCount nodes { name createdBy { email }"
     " documents(first: 3) { totalCount nodes { title project { name } } } } } }",
 ]
@@ -46,8 +47,11 @@ WITH_VARIABLES = [
         " { totalCount pageInfo { hasNextPage endCursor } nodes { id name } } }",
         {"first": 2},
     ),
-    ("query($n: Int!) { projects(first: $n) { nodes { documents(first: 5) { nodes { project { name } } }"
-     " createdBy { email } } } }", {"n": 7}),  # fmt: skip
+    (
+        "query($n: Int!) { projects(first: $n) { nodes {"
+        " documents(first: 5) { nodes { project { name } } } createdBy { email } } } }",
+        {"n": 7},
+    ),
 ]
 
 
@@ -110,7 +114,9 @@ def test_every_transcription_field_and_status_gets_the_same_bytes(
 
 @pytest.mark.parametrize("first", [0, 1, 2, 3, 6, 7, 100])
 @pytest.mark.parametrize("root", ["projects", "documents", "transcriptions"])
-def test_every_page_of_every_size_gets_the_same_bytes(twins: Twins, alice: Seeded, root: str, first: int) -> None:
+def test_every_page_of_every_size_gets_the_same_bytes(
+    twins: Twins, alice: Seeded, root: str, first: int
+) -> None:
     query = (
         f"query($first: Int, $after: String) {{ {root}(first: $first, after: $after) {{ totalCount"
         " pageInfo { hasNextPage endCursor } nodes { id createdAt } } }"
@@ -125,7 +131,9 @@ def test_every_page_of_every_size_gets_the_same_bytes(twins: Twins, alice: Seede
 
 
 @pytest.mark.parametrize("first", [0, 1, 2, 5])
-def test_nested_pages_of_every_size_and_cursor_get_the_same_bytes(twins: Twins, alice: Seeded, first: int) -> None:
+def test_nested_pages_of_every_size_and_cursor_get_the_same_bytes(
+    twins: Twins, alice: Seeded, first: int
+) -> None:
     query = (
         "query($first: Int, $after: String) { projects(first: 7) { nodes { name"
         " documents(first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor }"
@@ -153,12 +161,15 @@ ALIASES_AND_FRAGMENTS = {
     "aliases": "{ newest: projects(first: 1) { all: totalCount items: nodes { key: id label: name } }"
     " older: projects(first: 3) { nodes { name key: id } } }",
     "a field twice": "{ projects { nodes { id name id } nodes { createdAt } } }",
-    "named fragments": "query Q { projects { ...Page } } fragment Page on ProjectPage { totalCount nodes { ...P } }"
+    "named fragments": "query Q { projects { ...Page } }"
+    " fragment Page on ProjectPage { totalCount nodes { ...P } }"
     " fragment P on Project { id name createdBy { ...U } } fragment U on User { email }",
-    "inline fragments": "{ documents { nodes { ... on Document { title } ... { id } project { ... on Project { name } } } } }",
+    "inline fragments": "{ documents { nodes { ... on Document { title } ... { id }"
+    " project { ... on Project { name } } } } }",
     "typename everywhere": "{ __typename projects { __typename pageInfo { __typename } nodes { __typename"
     " documents { __typename nodes { __typename } } } } me { __typename user { __typename } } }",
-    "skip and include": "{ projects { nodes { id @skip(if: true) name @include(if: false) createdAt @include(if: true) } } }",
+    "skip and include": "{ projects { nodes { id @skip(if: true) name @include(if: false)"
+    " createdAt @include(if: true) } } }",
     "back to the parent": "{ projects(first: 4) { nodes { id documents { nodes { project { name createdBy"
     " { email } documents(first: 1) { nodes { title project { id updatedAt } } } } } }"
     " transcriptions { nodes { project { description } } } } } }",
@@ -193,6 +204,5 @@ def test_an_empty_tenant_gets_the_same_bytes(twins: Twins, empty: Account, query
 
 
 def test_a_query_the_compiler_does_not_take_still_gets_its_answer(twins: Twins, alice: Seeded) -> None:
-    twins.same(
-        "{ transcriptions { nodes { id segments { text } } } }", token=alice.account.access_token, compiled=False
-    )
+    query = "{ transcriptions { nodes { id segments { text } } } }"
+    twins.same(query, token=alice.account.access_token, compiled=False)

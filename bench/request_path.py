@@ -4,10 +4,12 @@ Each variant is a real `iafactory serve` process on the same database; the load 
 sends the same nested query at fixed concurrency; the server's own CPU time (user + system,
 read from /proc through psutil) is divided by the number of requests.
 
-    python -m bench request_path [--requests 2000] [--concurrency 8]
+    python -m bench request_path [--requests 2000] [--concurrency 8] [--variants compiled,general]
 
-Variants: the default server (asyncpg's per-release session reset skipped, because identity
-lives only in transaction-local settings), and the same server with asyncpg's reset on.
+Variants: `compiled`, the default server (hot reads answered by one compiled statement,
+asyncpg's per-release session reset skipped because identity lives only in
+transaction-local settings); `general`, the same with IAFACTORY_COMPILED_READS=false (every
+field through its resolver); `reset`, the default with asyncpg's reset on.
 """
 
 from __future__ import annotations
@@ -31,6 +33,13 @@ NESTED = """
 { projects(first: 10) { totalCount nodes { name createdBy { email }
     documents(first: 3) { totalCount nodes { title project { name } } } } } }
 """
+
+
+VARIANTS: dict[str, tuple[str, dict[str, str]]] = {
+    "compiled": ("iafactory (compiled reads)", {}),
+    "general": ("iafactory (general path)", {"IAFACTORY_COMPILED_READS": "false"}),
+    "reset": ("iafactory + asyncpg reset", {"IAFACTORY_POOL_RESET": "true"}),
+}
 
 
 @dataclass
@@ -116,6 +125,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--variants", default="compiled,general")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="iafactory-bench-"))
     with (
@@ -123,8 +133,8 @@ def main() -> None:
         scratch_database(admin_url, prefix="iafactory_bench") as database_url,
     ):
         results = [
-            measure("iafactory (no pool reset)", database_url, work / "a", args),
-            measure("iafactory + asyncpg reset", database_url, work / "b", args, IAFACTORY_POOL_RESET="true"),
+            measure(VARIANTS[name][0], database_url, work / name, args, **VARIANTS[name][1])
+            for name in args.variants.split(",")
         ]
     base = results[0]
     print(f"{args.requests} nested requests, concurrency {args.concurrency}")

@@ -23,6 +23,8 @@ from iafactory.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from iafactory.resolvers.system import database_ok
 from iafactory.rest.routes import api_routes
 from iafactory.schema.build import build_schema
+from iafactory.schema.compiled.endpoint import CompiledReads
+from iafactory.schema.compiled.plans import PlanCache
 from iafactory.schema.view import GraphQLView
 from iafactory.services import Services, running_services
 from iafactory.settings import Settings
@@ -47,8 +49,10 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Starle
     metrics = governance_metrics.Metrics(settings)
     export_links = exports.ExportLinks(settings)
     head = migrate.head_revision()
-    schema = build_schema(settings, metrics)
-    graphql = GraphQLView(schema, settings)
+    plans = PlanCache(settings.compiled_plan_cache_size) if settings.compiled_reads else None
+    compiled = CompiledReads(plans, settings, metrics) if plans is not None else None
+    schema = build_schema(settings, metrics, plans)
+    graphql = GraphQLView(schema, settings, compiled)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -157,6 +157,10 @@ class Settings(BaseSettings):
     trusted_proxies: str | None = Field(default=None, alias="IAFACTORY_TRUSTED_PROXIES")
     # Diagnostics: `extensions.sqlStatements` on each response (N+1 tests, profiling).
     expose_sql_statement_count: bool = Field(default=False, alias="IAFACTORY_EXPOSE_SQL_STATEMENT_COUNT")
+    # Hot reads answered by one compiled SQL statement (iafactory/schema/compiled/); off:
+    # every operation takes the per-field resolvers (tests compare the two).
+    compiled_reads: bool = Field(default=True, alias="IAFACTORY_COMPILED_READS")
+    compiled_plan_cache_size: int = Field(default=512, gt=0, alias="IAFACTORY_COMPILED_PLAN_CACHE_SIZE")
 
     # The tenant lifecycle (invitations, password resets). Without SMTP, links are logged.
     direct_member_add: bool = Field(default=True, alias="IAFACTORY_DIRECT_MEMBER_ADD")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ from iafactory.auth.principal import Principal, Role
 from iafactory.errors import Unauthenticated
 
 ALGORITHM = "HS256"
+LEEWAY_SECONDS = 5
 _INVALID = "Invalid or expired token."
 
 
@@ -38,13 +40,14 @@ class TokenService:
     False
     """
 
-    def __init__(self, *, secret: str, issuer: str, audience: str, ttl: int) -> None:
+    def __init__(self, *, secret: str, issuer: str, audience: str, ttl: int, cache_size: int = 4096) -> None:
         self._key = OctKey.import_key(secret)
         self._issuer = issuer
         self._audience = audience
         self._ttl = ttl
+        self._verified = VerifiedTokens(cache_size)
         self._claims_registry = jwt.JWTClaimsRegistry(
-            leeway=5,
+            leeway=LEEWAY_SECONDS,
             iss={"essential": True, "value": issuer},
             aud={"essential": True, "value": audience},
             exp={"essential": True},
@@ -92,6 +95,13 @@ class TokenService:
 
     def verify(self, token: str) -> Principal:
         """The principal of a valid token; `Unauthenticated` for anything else."""
+        principal = self._verified.get(token)
+        if principal is None:
+            principal = self._verify(token)
+            self._verified.put(token, principal)
+        return principal
+
+    def _verify(self, token: str) -> Principal:
         try:
             decoded = jwt.decode(token, self._key, algorithms=[ALGORITHM])
             if decoded.header.get("alg") != ALGORITHM:
@@ -100,6 +110,33 @@ class TokenService:
             return _principal_from_claims(decoded.claims)
         except (JoseError, ValueError, TypeError, KeyError) as error:
             raise Unauthenticated(_INVALID) from error
+
+
+class VerifiedTokens:
+    """Tokens whose signature and claims were checked, until they expire (with the same
+    leeway): HMAC and claim checks cost more than the rest of a cached read. Keyed by the
+    whole token, signature included, so only a byte-identical token hits; only valid tokens
+    are kept, and at most `size` of them (oldest out first)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: dict[str, tuple[float, Principal]] = {}
+
+    def get(self, token: str) -> Principal | None:
+        entry = self._entries.get(token)
+        if entry is None:
+            return None
+        if entry[0] <= time.time():
+            del self._entries[token]
+            return None  # verified again, and refused as expired
+        return entry[1]
+
+    def put(self, token: str, principal: Principal) -> None:
+        if self._size <= 0:
+            return
+        while len(self._entries) >= self._size:
+            del self._entries[next(iter(self._entries))]
+        self._entries[token] = (principal.expires_at.timestamp() + LEEWAY_SECONDS, principal)
 
 
 def _principal_from_claims(claims: dict[str, Any]) -> Principal:

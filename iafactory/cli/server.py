@@ -22,7 +22,14 @@ DEMO_EMAIL = "admin@iafactory.demo"
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=1, show_default=True, type=int)
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=int,
+    help="Processes. One serves the compiled hot reads best on 2 cores (PostgreSQL needs the"
+    " other); add processes for resolver-heavy traffic on more cores.",
+)
 def serve(host: str, port: int, workers: int) -> None:
     """Apply pending migrations, then serve HTTP + WebSocket (GraphiQL at /graphql).
 

@@ -1,7 +1,8 @@
-"""SQLModel table models: the typed description of the core tables, and the explicit
-GraphQL type → table mapping that a compiler of hot read paths (one SQL statement returning
-nested JSON) can be built on. Hot queries do not pass through SQLModel: they are plain SQL
-in db/queries/ over asyncpg. tests/db/test_models.py keeps these in step with the catalog.
+"""SQLModel table models: the typed description of the core tables, and the GraphQL type →
+table map that the compiled read path (iafactory/schema/compiled/catalog.py) is built on: its
+table names, column names and nullability come from here. Queries do not pass through
+SQLModel: they are plain SQL over asyncpg. tests/db/test_models.py keeps these in step with
+the catalog.
 """
 
 from __future__ import annotations
@@ -68,6 +69,33 @@ class DocumentRow(SQLModel, table=True):
     created_at: datetime
 
 
+class TranscriptionRow(SQLModel, table=True):
+    __tablename__ = "transcriptions"
+    tenant_id: UUID = Field(primary_key=True, foreign_key="tenants.id")
+    id: UUID = Field(primary_key=True)
+    project_id: UUID | None = None
+    audio_id: UUID | None = None
+    document_id: UUID | None = None
+    filename: str
+    language: str | None = None
+    detected_language: str | None = None
+    add_to_knowledge_base: bool = False
+    status: str = "QUEUED"
+    progress: float = 0.0
+    duration: float | None = None
+    text: str | None = None
+    segment_count: int = 0
+    error: str | None = None
+    attempts: int = 0
+    worker_id: str | None = None
+    heartbeat_at: datetime | None = None
+    lease_expires_at: datetime | None = None
+    created_by: UUID | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
 class AuditRow(SQLModel, table=True):
     __tablename__ = "audit_log"
     tenant_id: UUID = Field(primary_key=True, foreign_key="tenants.id")
@@ -81,7 +109,7 @@ class AuditRow(SQLModel, table=True):
     details: str | None = None
 
 
-# GraphQL object type → the table its nodes come from (hot-path compiler groundwork).
+# GraphQL object type → the table its nodes come from.
 GRAPHQL_TABLES: dict[str, type[SQLModel]] = {
     "Tenant": TenantRow,
     "User": UserRow,
@@ -89,5 +117,6 @@ GRAPHQL_TABLES: dict[str, type[SQLModel]] = {
     "Membership": MembershipRow,
     "Project": ProjectRow,
     "Document": DocumentRow,
+    "Transcription": TranscriptionRow,
     "AuditEntry": AuditRow,
 }

@@ -51,7 +51,9 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)  # besides Content-Type
 
     def encoded(self) -> bytes:
-        return json.dumps(self.body, separators=(",", ":")).encode()
+        # UTF-8 as is (not \u escapes): the compiled read path's JSON text comes from
+        # PostgreSQL, whose escaping matches json.dumps(ensure_ascii=False) character for character.
+        return json.dumps(self.body, separators=(",", ":"), ensure_ascii=False).encode()
 
     @property
     def content_type(self) -> str:

@@ -15,6 +15,7 @@ from iafactory.governance.metrics import Metrics
 from iafactory.resolvers.mutation import Mutation
 from iafactory.resolvers.query import Query
 from iafactory.resolvers.subscription import Subscription
+from iafactory.schema.compiled.plans import PlanCache, PlanRecorder
 from iafactory.schema.context import OperationScope
 from iafactory.schema.errors import ErrorCodes, ReportingParserCache, formatted, log_unexpected
 from iafactory.schema.limits import CachedValidation, QueryCost, ResponseBudget, complexity_limits
@@ -37,9 +38,12 @@ class IAFactorySchema(strawberry.Schema):
         errors[:] = [formatted(error, request_id, hide_suggestions=self.hide_suggestions) for error in errors]
 
 
-def build_schema(settings: Settings | None = None, metrics: Metrics | None = None) -> strawberry.Schema:
+def build_schema(
+    settings: Settings | None = None, metrics: Metrics | None = None, plans: PlanCache | None = None
+) -> strawberry.Schema:
     """The schema and its whole extension order, outermost first. `metrics`: where the
-    telemetry extension reports (none, e.g. for `iafactory schema`)."""
+    telemetry extension reports (none, e.g. for `iafactory schema`); `plans`: where the
+    compiled read path's plans are recorded (none: it is off)."""
     settings = settings or Settings()
     hide_suggestions = not settings.introspection_enabled
     telemetry: list[Callable[[], Any]] = []
@@ -58,6 +62,9 @@ def build_schema(settings: Settings | None = None, metrics: Metrics | None = Non
         lambda: ResponseBudget(maximum=settings.max_response_bytes),
         OperationScope,
     ]
+    if plans is not None:
+        # Innermost: only a document that passed every limit above gets a plan.
+        extensions.append(lambda: PlanRecorder(plans))
     if not settings.introspection_enabled:
         extensions.append(DisableIntrospection)
     schema = IAFactorySchema(query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions)

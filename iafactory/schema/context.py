@@ -30,6 +30,10 @@ from iafactory.schema.loaders import Loaders
 from iafactory.services import Services
 from iafactory.settings import Settings
 
+# Set in the ASGI scope by the compiled read path when it spent this request's budget and
+# then handed the request to the general path (its statement failed): not spent twice.
+BUDGET_SPENT = "iafactory.budget_spent"
+
 
 @dataclass(slots=True)
 class RequestContext:
@@ -42,6 +46,7 @@ class RequestContext:
     auth_error: AppError | None = None
     response: Response | None = None  # HTTP only: lets a resolver set a status or header
     connection_params: dict[str, Any] | None = None  # WebSocket only: connection_init payload
+    budget_spent: bool = False  # BUDGET_SPENT
 
 
 class OperationContext:
@@ -119,6 +124,8 @@ class OperationContext:
         if principal.is_support:
             await self._record_support_access(principal, fields)
             return  # support reads are neither limited by nor billed to the tenant's plan
+        if self.request.budget_spent:
+            return  # the compiled path spent it before falling back here (schema/compiled/endpoint.py)
         retry_after = await self.services.rate_limits.tenant(self._db, principal.tenant_id)
         if retry_after is not None:
             raise RateLimited(retry_after, f"This tenant is over its request rate; retry in {retry_after} s.")

@@ -8,7 +8,8 @@ WebSocket operation runs in its own task, with its own copy of the context).
 
 A log line looks like:
   {"event": "graphql operation", "operation_type": "mutation", "operation_name": "CreateProject",
-   "duration_ms": 8.1, "error_codes": [], "request_id": "...", "tenant_id": "...", "user_id": "...", ...}
+   "duration_ms": 8.1, "error_codes": [], "path": "general", "request_id": "...", "tenant_id": "...",
+   "user_id": "...", ...}
 """
 
 from __future__ import annotations
@@ -56,23 +57,44 @@ class OperationTelemetry(SchemaExtension):
         principal = getattr(execution.context, "caller", None) or getattr(
             execution.context, "principal", None
         )
-        identity = _identity(principal)
-        structlog.contextvars.bind_contextvars(**identity)
-        operation_type = _operation_type(execution)
-        codes = _codes(execution.result)
-        self.metrics.operation(
-            tenant_id=principal.tenant_id if principal else None,
-            operation_type=operation_type,
-            seconds=seconds,
-            codes=codes,
-        )
-        log.info(
-            "graphql operation",
-            operation_type=operation_type,
+        report(
+            self.metrics,
+            principal,
+            operation_type=_operation_type(execution),
             operation_name=_operation_name(execution),
-            duration_ms=round(seconds * 1000, 2),
-            error_codes=codes,
+            seconds=seconds,
+            codes=_codes(execution.result),
         )
+
+
+def report(
+    metrics: Metrics,
+    principal: Principal | None,
+    *,
+    operation_type: str,
+    operation_name: str | None,
+    seconds: float,
+    codes: list[str],
+    path: str = "general",
+) -> None:
+    """The operation's metrics and log line. `path`: which engine answered, `general` (the
+    per-field resolvers) or `compiled` (iafactory/schema/compiled/)."""
+    identity = _identity(principal)
+    structlog.contextvars.bind_contextvars(**identity)
+    metrics.operation(
+        tenant_id=principal.tenant_id if principal else None,
+        operation_type=operation_type,
+        seconds=seconds,
+        codes=codes,
+    )
+    log.info(
+        "graphql operation",
+        operation_type=operation_type,
+        operation_name=operation_name,
+        duration_ms=round(seconds * 1000, 2),
+        error_codes=codes,
+        path=path,
+    )
 
 
 def _operation_type(execution: Any) -> str:

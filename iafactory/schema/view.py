@@ -43,7 +43,8 @@ from iafactory.protocol.negotiation import (
 )
 from iafactory.protocol.params import Params
 from iafactory.protocol.persisted import PersistedDocuments, Resolved, TrustedDocuments, namespace_of
-from iafactory.schema.context import RequestContext
+from iafactory.schema.compiled.endpoint import CompiledReads
+from iafactory.schema.context import BUDGET_SPENT, RequestContext
 from iafactory.schema.sockets import LegacyWSHandler, TransportWSHandler
 from iafactory.services import Services
 from iafactory.settings import Settings
@@ -76,7 +77,13 @@ class GraphQLView(BrowserFacingView, GraphQL[RequestContext, None]):
     graphql_transport_ws_handler_class = TransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
 
-    def __init__(self, schema: Any, settings: Settings, documents: PersistedDocuments | None = None) -> None:
+    def __init__(
+        self,
+        schema: Any,
+        settings: Settings,
+        compiled: CompiledReads | None = None,
+        documents: PersistedDocuments | None = None,
+    ) -> None:
         protocols = [GRAPHQL_TRANSPORT_WS_PROTOCOL]
         if settings.legacy_graphql_ws:
             protocols.append(GRAPHQL_WS_PROTOCOL)
@@ -93,6 +100,7 @@ class GraphQLView(BrowserFacingView, GraphQL[RequestContext, None]):
         self.documents = documents or PersistedDocuments(
             cache_size=settings.apq_cache_size, trusted=TrustedDocuments.load(trusted) if trusted else None
         )
+        self.compiled = compiled
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -100,7 +108,10 @@ class GraphQLView(BrowserFacingView, GraphQL[RequestContext, None]):
             return
         request = Request(scope=scope, receive=receive)
         try:
-            response = await self.run(request)
+            # A cached plan of a hot read answers without Strawberry; None: the general path.
+            response = await self.compiled.respond(request) if self.compiled is not None else None
+            if response is None:
+                response = await self.run(request)
         except (AppError, HTTPException) as error:
             response = refused(request, error)
         await response(scope, receive, send)
@@ -213,7 +224,9 @@ class GraphQLView(BrowserFacingView, GraphQL[RequestContext, None]):
             raise json.JSONDecodeError("JSON nested too deeply", "", 0) from error
 
     def encode_json(self, data: object) -> str:
-        return json.dumps(data, separators=(",", ":"))
+        # UTF-8 as is (not \u escapes): the compiled path's JSON text comes from PostgreSQL,
+        # whose escaping matches json.dumps(ensure_ascii=False) character for character.
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
 
 def request_context(request: Request | WebSocket, response: Response | None = None) -> RequestContext:
@@ -226,6 +239,7 @@ def request_context(request: Request | WebSocket, response: Response | None = No
         request_id=request.scope.get("request_id", ""),
         client_ip=client.host if client else "unknown",
         response=response,
+        budget_spent=bool(request.scope.get(BUDGET_SPENT)),
     )
     if isinstance(request, Request):
         try:

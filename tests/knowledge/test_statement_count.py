@@ -1,6 +1,8 @@
 """Nested fields are batched per operation: the number of SQL statements does not grow with
 the number of parents (no N+1). Counted by the server itself (`extensions.sqlStatements`,
-switched on by IAFACTORY_EXPOSE_SQL_STATEMENT_COUNT=true on a server of its own).
+switched on by IAFACTORY_EXPOSE_SQL_STATEMENT_COUNT=true on a server of its own), whose
+hot reads all take the per-field resolvers (IAFACTORY_COMPILED_READS=false): the compiled
+path's round trips are tests/schema/compiled/test_isolation.py's.
 """
 
 from collections.abc import Iterator
@@ -30,7 +32,9 @@ PROJECTS = 50
 
 @pytest.fixture(scope="module")
 def counting_server(database_url: str, tmp_path: Path) -> Iterator[Server]:
-    running = start_server(database_url, tmp_path, IAFACTORY_EXPOSE_SQL_STATEMENT_COUNT="true")
+    running = start_server(
+        database_url, tmp_path, IAFACTORY_EXPOSE_SQL_STATEMENT_COUNT="true", IAFACTORY_COMPILED_READS="false"
+    )
     yield running
     running.stop()
 

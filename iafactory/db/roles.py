@@ -3,7 +3,7 @@
 commands).
 
 The role (migrations 0007) is NOINHERIT and member only of the roles a transaction switches to
-(db/scope.py), so `RESET ROLE` inside a request returns to a role that can do nothing, and no
+(db/scope.py), so resetting the role inside a request lands on one that can do nothing, and no
 request can become a superuser or the owner. Its password is derived from the JWT secret, so
 every replica and worker agrees on it with nothing more to deploy; `iafactory migrate` (and
 `serve`, `worker`) sets it, as a SCRAM verifier (the password itself never reaches a log).

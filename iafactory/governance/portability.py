@@ -34,6 +34,11 @@ EXCLUDED = {
     "support_sessions": "support sessions are the operator's credentials, not the tenant's data",
     "tenant_sequences": "counters, moved past the rows they number as those are imported",
 }
+# Columns that are credentials, never exported (the app role of a self-service export cannot
+# even read them); an import gives each row a fresh value no link hashes to (tenant_import.py).
+WITHHELD_COLUMNS = {
+    "invitations": {"token_hash": "invitation links are credentials: pending invitations must be sent again"},
+}
 # Left out by `--no-audio`; references to them are exported as null, as if deleted.
 AUDIO_TABLES = frozenset({"audio_files"})
 USER_COLUMNS = ("id", "email", "full_name", "created_at")
@@ -59,7 +64,10 @@ def _row_line(table: str, row_json: str) -> bytes:
 
 def _select(table: Table, nulled: set[str]) -> str:
     expressions = []
+    withheld = WITHHELD_COLUMNS.get(table.name, {})
     for column in table.stored:
+        if column.name in withheld:
+            continue
         name = quote(column.name)
         if column.name in nulled:
             expressions.append(f"NULL AS {name}")
@@ -111,6 +119,7 @@ async def export_tenant(
                 "password_hashes": password_hashes,
                 "bytea": "base64",
                 "tables": order,
+                "withheld": WITHHELD_COLUMNS,
                 "excluded": {
                     **EXCLUDED,
                     **({} if audio else {t: "--no-audio" for t in AUDIO_TABLES if t in tables}),

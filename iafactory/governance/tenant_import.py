@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,7 @@ from iafactory.governance.portability import (
     FORMAT,
     USER_COLUMNS,
     VERSION,
+    WITHHELD_COLUMNS,
     PortabilityError,
 )
 
@@ -167,6 +169,9 @@ class _Importer:
                 raise PortabilityError(f"{name}.{column} does not exist in this database (migrate it first)")
             if spec.type == "bytea" and value is not None:
                 row[column] = "\\x" + base64.b64decode(value).hex()
+        for column in WITHHELD_COLUMNS.get(name, {}):
+            if row.get(column) is None:  # a value no link hashes to: the link must be sent again
+                row[column] = "\\x" + secrets.token_bytes(32).hex()
         for column in table.user_columns() + (["actor_id"] if name == "audit_log" else []):
             if row.get(column) is not None:
                 row[column] = await self._user_id(table, column, row[column])

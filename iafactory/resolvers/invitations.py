@@ -52,6 +52,7 @@ async def invite_member(
         invited_by=principal.user_id,
         expires_at=datetime.now(UTC) + timedelta(seconds=ctx.settings.invitation_ttl),
     )
+    address = row["email"]  # as the database normalises it
     await audit.append(
         ctx.db,
         tenant_id=tenant_id,

@@ -4,6 +4,7 @@ and user; per-tenant counters move when that tenant calls; tenant labels are bou
 from __future__ import annotations
 
 import json
+import secrets
 import time
 import uuid
 from collections.abc import Callable
@@ -182,7 +183,7 @@ def request_from(host: str, authorization: str | None = None) -> Request:
 def production(**settings: Any) -> Settings:
     return Settings(
         IAFACTORY_ENV="production",
-        IAFACTORY_JWT_SECRET="s" * 40,
+        IAFACTORY_JWT_SECRET=secrets.token_urlsafe(48),
         DATABASE_URL="postgresql://db/iafactory",
         **settings,
     )

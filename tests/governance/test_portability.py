@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from iafactory.governance import operations
-from iafactory.governance.portability import PortabilityError
+from iafactory.governance.portability import WITHHELD_COLUMNS, PortabilityError
 from tests.governance.helpers import override, upload
 from tests.helpers import add_member, cli, login
 from tests.support.database import on_database, sql
@@ -53,15 +53,17 @@ def tenant_tables(database_url: str) -> list[str]:
 
 
 def snapshot(database_url: str, tenant_id: str) -> dict[str, list[str]]:
-    """Every row of the tenant in every tenant table, as sorted JSON texts."""
+    """Every row of the tenant in every tenant table, as sorted JSON texts, without the
+    credentials an export withholds (an import gives them fresh values)."""
+
+    def query(table: str) -> str:
+        withheld = "".join(f" - '{column}'" for column in WITHHELD_COLUMNS.get(table, {}))
+        return f"SELECT (to_jsonb(t){withheld})::text FROM {table} t WHERE tenant_id = $1"
 
     async def read(connection: asyncpg.Connection) -> dict[str, list[str]]:
         tables = [r["name"] for r in await connection.fetch(TENANT_TABLES) if r["name"] not in SESSIONS]
-        query = "SELECT to_jsonb(t)::text FROM {} t WHERE tenant_id = $1"
-        return {
-            t: sorted(r[0] for r in await connection.fetch(query.format(t), uuid.UUID(tenant_id)))
-            for t in tables
-        }
+        tenant = uuid.UUID(tenant_id)
+        return {t: sorted(r[0] for r in await connection.fetch(query(t), tenant)) for t in tables}
 
     return on_database(database_url, read)
 

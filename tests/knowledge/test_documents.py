@@ -26,7 +26,7 @@ query($id: ID!, $first: Int, $after: String) {
   }
 }
 """
-MAX_DOCUMENT_BYTES = 1_048_576  # the IAFACTORY_MAX_DOCUMENT_BYTES default the test server runs with
+MAX_DOCUMENT_BYTES = 262_144  # the IAFACTORY_MAX_DOCUMENT_BYTES test servers run with (tests/support)
 
 
 def add(client: GraphQLClient, owner: Account, title: str, content: str = "Du texte.", **extra: Any) -> Any:

@@ -45,6 +45,7 @@ def guarded(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         IAFACTORY_LOGIN_RATE_LIMIT=f"{LOGIN_LIMIT}/hour",
         IAFACTORY_LOGIN_IP_RATE_LIMIT=f"{LOGIN_IP_LIMIT}/hour",
         IAFACTORY_MAX_RESPONSE_BYTES=str(RESPONSE_LIMIT),
+        IAFACTORY_MAX_DOCUMENT_BYTES="1048576",  # documents of 600 kB (test_query_cost.py)
         IAFACTORY_POOL_MAX_SIZE="4",
         IAFACTORY_PLAN_CACHE_SECONDS="0",
         IAFACTORY_USAGE_FLUSH_SECONDS="0.2",

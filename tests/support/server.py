@@ -29,6 +29,8 @@ SERVER_DEFAULTS = {
     "IAFACTORY_LOGIN_RATE_LIMIT": "1000/minute",
     "IAFACTORY_LOGIN_IP_RATE_LIMIT": "1000/minute",
     "IAFACTORY_REGISTER_RATE_LIMIT": "1000/minute",
+    # Below IAFACTORY_MAX_BODY_BYTES (1 MiB), so that the document limit is what a test meets.
+    "IAFACTORY_MAX_DOCUMENT_BYTES": "262144",
 }
 
 

@@ -42,14 +42,15 @@ async def create(
     """A new pending invitation; earlier pending ones for the same address are revoked (the
     newest link is the one that works)."""
     await db.execute(
-        "UPDATE invitations SET revoked_at = clock_timestamp() WHERE tenant_id = $1 AND email = $2"
+        "UPDATE invitations SET revoked_at = clock_timestamp()"
+        " WHERE tenant_id = $1 AND email = app.normalize_email($2)"
         " AND accepted_at IS NULL AND revoked_at IS NULL",
         tenant_id,
         email,
     )
     row = await db.fetchrow(
         "INSERT INTO invitations (tenant_id, email, role, token_hash, invited_by, expires_at)"
-        f" VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLUMNS}, {STATUS} AS status",
+        f" VALUES ($1, app.normalize_email($2), $3, $4, $5, $6) RETURNING {COLUMNS}, {STATUS} AS status",
         tenant_id,
         email,
         role,
@@ -66,7 +67,7 @@ async def is_member(db: Database, *, tenant_id: UUID, email: str) -> bool:
     return bool(
         await db.fetchval(
             "SELECT EXISTS (SELECT FROM tenant_memberships m JOIN users u ON u.id = m.user_id"
-            " WHERE m.tenant_id = $1 AND u.email = $2)",
+            " WHERE m.tenant_id = $1 AND u.email = app.normalize_email($2))",
             tenant_id,
             email,
         )

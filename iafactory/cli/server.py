@@ -29,6 +29,7 @@ def serve(host: str, port: int, workers: int) -> None:
     settings = load_settings()
     dsn, embedded = database_url(settings)
     migrate.upgrade(dsn)
+    _report_semantic(settings, dsn)
     if embedded:
         _announce_demo(settings, dsn)
     # Worker processes rebuild the app from the environment: hand them the resolved DSN.
@@ -43,6 +44,17 @@ def serve(host: str, port: int, workers: int) -> None:
         log_level="warning",
         ws="websockets-sansio",
     )
+
+
+def _report_semantic(settings: Settings, dsn: str) -> None:
+    """Creates the pgvector part when it can (iafactory/db/vector.py) and says what is missing."""
+    from iafactory.db import vector
+
+    status = vector.install(dsn)
+    if not settings.semantic_search:
+        click.echo("semantic search: off (IAFACTORY_SEMANTIC_SEARCH=false); lexical search only")
+    else:
+        click.echo(status.message(), err=not status.installed)
 
 
 def _announce_demo(settings: Settings, dsn: str) -> None:
@@ -67,6 +79,7 @@ def migrate_command() -> None:
     dsn, _ = database_url(settings)
     migrate.upgrade(dsn)
     click.echo(f"database at revision {migrate.current_revision(dsn)}")
+    _report_semantic(settings, dsn)
 
 
 @main.command()

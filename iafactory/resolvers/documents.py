@@ -13,10 +13,11 @@ from iafactory.errors import BadUserInput, NotFound
 from iafactory.knowledge import query as search_query
 from iafactory.knowledge import snippets
 from iafactory.knowledge.language import normalise
+from iafactory.knowledge.runtime import SemanticSearch, SemanticUnavailable
 from iafactory.resolvers import validation
 from iafactory.resolvers.context import OperationContext
 from iafactory.resolvers.pagination import check_first, decode_position, paginate, parse_id
-from iafactory.schema.types.knowledge import AddDocumentInput, Document, DocumentPage, SearchHit
+from iafactory.schema.types.knowledge import AddDocumentInput, Document, DocumentPage, SearchHit, SearchMode
 
 Info = strawberry.Info[OperationContext]
 MAX_TITLE = 500
@@ -108,10 +109,15 @@ async def delete_document(info: Info, id: strawberry.ID) -> bool:
 
 
 async def search_knowledge(
-    info: Info, query: str, project_id: strawberry.ID | None = None, first: int | None = 10
+    info: Info,
+    query: str,
+    project_id: strawberry.ID | None = None,
+    first: int | None = 10,
+    mode: SearchMode | None = SearchMode.HYBRID,
 ) -> list[SearchHit]:
     """Best first. Runs in the caller's tenant transaction: row-level security confines every
-    table it reads to the caller's tenant, whatever the query says."""
+    table it reads to the caller's tenant, whatever the query says. HYBRID is lexical where
+    semantic search is off; SEMANTIC is then BAD_USER_INPUT."""
     ctx = info.context
     _, tenant_id = await ctx.tenant()
     first = check_first(first, maximum=ctx.settings.max_page_size, default=10)
@@ -120,6 +126,11 @@ async def search_knowledge(
     except ValueError as error:
         raise BadUserInput(str(error)) from error
     project: UUID | None = parse_id(project_id, what="projectId") if project_id is not None else None
+    semantic: SemanticSearch | None = ctx.services.extras.get("semantic")
+    try:
+        meaning = await semantic.meaning(query, mode=(mode or SearchMode.HYBRID).value) if semantic else None
+    except SemanticUnavailable as error:
+        raise BadUserInput(str(error)) from error
     rows = await search_queries.search(
         ctx.db,
         tenant_id=tenant_id,
@@ -127,6 +138,7 @@ async def search_knowledge(
         fuzzy=terms.fuzzy,
         project_id=project,
         first=first,
+        meaning=meaning,
     )
     hits = []
     for row in rows:

@@ -16,6 +16,7 @@ from typing import IO, Any
 
 import asyncpg
 
+from iafactory.db.queries import embeddings
 from iafactory.governance.erasure import erase_tenant
 from iafactory.governance.portability import (
     ImportReport,
@@ -69,6 +70,8 @@ async def import_from(
     async with connection.transaction():
         await connection.execute("SET LOCAL ROLE iafactory_owner")
         report = await import_tenant(connection, lines, slug=slug)
+        # Restored as exported; documents without vectors of this server's model get them.
+        await embeddings.queue_stale(connection, tenant_id=report.tenant_id)
         await connection.execute(
             "INSERT INTO operator_actions (action, tenant_digest, actor, details)"
             " VALUES ('import', $1, $2, $3::text::jsonb)",

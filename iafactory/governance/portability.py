@@ -30,7 +30,13 @@ from iafactory.governance.catalog import Table, insertion_order, quote, tenant_t
 FORMAT = "iafactory-tenant-export"
 VERSION = 1
 # Sessions are credentials, not data: after an import the members sign in again.
-EXCLUDED = {"refresh_tokens": "sessions (refresh tokens) are credentials, not data"}
+EXCLUDED = {
+    "refresh_tokens": "sessions (refresh tokens) are credentials, not data",
+    "embedding_jobs": "the semantic indexing queue: rebuilt after an import",
+}
+# Tables an import may skip where this database lacks them: search vectors without pgvector
+# (the documents are queued for indexing instead; operations.import_from).
+OPTIONAL = frozenset({"chunk_embeddings"})
 # Left out by `--no-audio`; references to them are exported as null, as if deleted.
 AUDIO_TABLES = frozenset({"audio_files"})
 USER_COLUMNS = ("id", "email", "full_name", "created_at")
@@ -212,6 +218,7 @@ class _Importer:
         self.batch: list[dict[str, Any]] = []
         self.batch_table: str | None = None
         self.report: ImportReport | None = None
+        self.skipped: set[str] = set()
 
     async def take(self, record: dict[str, Any]) -> None:
         if self.header is None:
@@ -236,9 +243,11 @@ class _Importer:
         self.header = header
         self.tables = await tenant_tables(self.sql)
         listed: list[str] = list(header.get("tables") or [])
-        unknown = [t for t in listed if t not in self.tables or t in EXCLUDED]
+        unknown = [t for t in listed if (t not in self.tables and t not in OPTIONAL) or t in EXCLUDED]
         if unknown:
             raise PortabilityError(f"tables missing from this database: {unknown} (migrate it first)")
+        self.skipped = {t for t in listed if t not in self.tables}
+        listed = [t for t in listed if t not in self.skipped]
         # A reference to a table that comes later in the file (or to its own table) is
         # written NULL first and filled in once every row is in.
         for position, name in enumerate(listed):
@@ -282,6 +291,8 @@ class _Importer:
     async def _row(self, name: str, row: dict[str, Any]) -> None:
         assert self.header is not None
         assert self.report is not None
+        if name in self.skipped:
+            return
         table = self.tables.get(name)
         if table is None or name not in (self.header.get("tables") or []):
             raise PortabilityError(f"rows of table {name!r}, which the header does not list")

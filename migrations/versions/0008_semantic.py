@@ -52,12 +52,17 @@ CREATE INDEX embedding_jobs_tenant_queue ON embedding_jobs (tenant_id, queued_at
 CALL ddl.isolate_tenant_table('embedding_jobs');
 GRANT SELECT ON embedding_jobs TO iafactory_superadmin;
 
--- Whoever writes passages (a request, the transcription worker, a reindex, an import) queues
--- their documents; idle indexers are woken at commit. Statement-level, keys in order.
+-- Whoever writes passages (a request, the transcription worker) queues their documents; idle
+-- indexers are woken at commit. Statement-level, keys in order. Not the owner role: a tenant
+-- import restores rows (vectors included) as exported, then queues what lacks vectors
+-- (governance/operations.py), like the quota triggers, which also leave the operator alone.
 CREATE FUNCTION app.queue_embeddings() RETURNS trigger
   LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp
   AS $$
   BEGIN
+    IF current_user = 'iafactory_owner' THEN
+      RETURN NULL;
+    END IF;
     INSERT INTO embedding_jobs AS j (tenant_id, document_id)
     SELECT DISTINCT a.tenant_id, a.document_id FROM added AS a ORDER BY 1, 2
     ON CONFLICT (tenant_id, document_id)

@@ -17,6 +17,7 @@ from uuid import UUID
 import asyncpg
 
 from iafactory.db.scope import Database
+from iafactory.knowledge.embedding import MODEL
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,10 +155,19 @@ async def record_failure(
 # --- operators (the CLI, as the owner role: across tenants) -----------------------------------
 
 
-async def queue_stale(connection: asyncpg.Connection, *, tenant_id: UUID | None, model: str) -> int:
+async def queue_stale(connection: asyncpg.Connection, *, tenant_id: UUID | None, model: str = MODEL) -> int:
     """Queues every document (of one tenant, or all) that lacks a vector of `model` for some
-    passage or is not marked indexed, failed ones included. Returns how many were queued."""
-    status: str = await connection.execute(
+    passage or is not marked indexed, failed ones included. Returns how many were queued.
+    Without the pgvector part, every document not marked indexed (all of them)."""
+    if not await connection.fetchval("SELECT to_regclass('public.chunk_embeddings') IS NOT NULL"):
+        status: str = await connection.execute(
+            "INSERT INTO embedding_jobs (tenant_id, document_id) SELECT tenant_id, id FROM documents"
+            " WHERE ($1::uuid IS NULL OR tenant_id = $1) AND indexed_at IS NULL ORDER BY 1, 2"
+            " ON CONFLICT (tenant_id, document_id) DO NOTHING",
+            tenant_id,
+        )
+        return int(status.rsplit(" ", 1)[-1])
+    status = await connection.execute(
         "INSERT INTO embedding_jobs AS j (tenant_id, document_id)"
         " SELECT d.tenant_id, d.id FROM documents d"
         " WHERE ($1::uuid IS NULL OR d.tenant_id = $1) AND (d.indexed_at IS NULL OR EXISTS ("
@@ -170,6 +180,7 @@ async def queue_stale(connection: asyncpg.Connection, *, tenant_id: UUID | None,
         tenant_id,
         model,
     )
+    await connection.execute("SELECT pg_notify('iafactory_embeddings', '')")  # wake the indexers
     return int(status.rsplit(" ", 1)[-1])
 
 

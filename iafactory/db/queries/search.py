@@ -132,7 +132,7 @@ HYBRID = f"""
 {_WORDS},
 lexical AS (
   SELECT c.id AS chunk_id, {_LEXICAL_SCORE} AS lexical
-{_MATCHING} AND $11 > 0
+{_MATCHING} AND $11::float8 > 0
 ),
 strong AS (
   SELECT chunk_id, lexical FROM lexical WHERE lexical > {LEXICAL_THRESHOLD}
@@ -144,8 +144,8 @@ nearest AS (
 candidates AS (
   SELECT c.document_id, c.position, c.language, c.content,
          greatest(0, (coalesce(n.similarity, -(e.embedding OPERATOR(public.<#>) $8::text::public.vector), 0)
-                      + $11 * greatest(0, coalesce(s.lexical, 0) - {LEXICAL_THRESHOLD})
-                            / (1 - {LEXICAL_THRESHOLD})) / (1 + $11)) AS score
+                      + $11::float8 * greatest(0, coalesce(s.lexical, 0) - {LEXICAL_THRESHOLD})
+                            / (1 - {LEXICAL_THRESHOLD})) / (1 + $11::float8)) AS score
     FROM (SELECT chunk_id FROM nearest UNION SELECT chunk_id FROM strong) AS k
     JOIN document_chunks AS c ON c.tenant_id = $1 AND c.id = k.chunk_id
     LEFT JOIN nearest AS n ON n.chunk_id = k.chunk_id

@@ -12,114 +12,222 @@ from __future__ import annotations
 from tests.knowledge.corpus import Doc, Query
 
 DOCUMENTS = [
-    Doc("fr-vat", "Déclaration de TVA",
+    Doc(
+        "fr-vat",
+        "Déclaration de TVA",
         "Les déclarations de TVA trimestrielles sont à déposer avant le 20 du mois suivant la fin du"
-        " trimestre. Tout retard entraîne une majoration de 10 %."),
-    Doc("fr-payroll", "Versement des salaires",
+        " trimestre. Tout retard entraîne une majoration de 10 %.",
+    ),
+    Doc(
+        "fr-payroll",
+        "Versement des salaires",
         "Les salaires sont virés le dernier jour ouvré de chaque mois. Le bulletin de paie est"
-        " disponible dans l'espace personnel dès le lendemain."),
-    Doc("fr-leave", "Congés annuels",
+        " disponible dans l'espace personnel dès le lendemain.",
+    ),
+    Doc(
+        "fr-leave",
+        "Congés annuels",
         "Chaque salarié dispose de trente jours ouvrables de congé par an. Les demandes passent par"
-        " le responsable au moins deux semaines à l'avance."),
-    Doc("fr-sick", "Arrêt maladie",
+        " le responsable au moins deux semaines à l'avance.",
+    ),
+    Doc(
+        "fr-sick",
+        "Arrêt maladie",
         "En cas de maladie, prévenez votre manager le jour même et transmettez l'arrêt de travail"
-        " signé par le médecin sous 48 heures."),
-    Doc("fr-remote", "Télétravail",
+        " signé par le médecin sous 48 heures.",
+    ),
+    Doc(
+        "fr-remote",
+        "Télétravail",
         "Le travail à domicile est autorisé deux jours par semaine, après accord de l'équipe. Un"
-        " ordinateur portable et un écran sont fournis."),
-    Doc("fr-expenses", "Notes de frais",
+        " ordinateur portable et un écran sont fournis.",
+    ),
+    Doc(
+        "fr-expenses",
+        "Notes de frais",
         "Les dépenses professionnelles (train, hôtel, repas) sont remboursées sur présentation des"
-        " justificatifs dans un délai de trente jours."),
-    Doc("fr-password", "Mot de passe oublié",
+        " justificatifs dans un délai de trente jours.",
+    ),
+    Doc(
+        "fr-password",
+        "Mot de passe oublié",
         "Pour réinitialiser votre mot de passe, cliquez sur « Mot de passe oublié » : un lien"
-        " valable une heure est envoyé à votre adresse électronique."),
-    Doc("fr-vpn", "Accès à distance",
+        " valable une heure est envoyé à votre adresse électronique.",
+    ),
+    Doc(
+        "fr-vpn",
+        "Accès à distance",
         "Le VPN de l'entreprise est obligatoire pour accéder aux serveurs internes depuis"
-        " l'extérieur ; installez le client et utilisez votre badge comme second facteur."),
-    Doc("fr-fire", "Consignes incendie",
+        " l'extérieur ; installez le client et utilisez votre badge comme second facteur.",
+    ),
+    Doc(
+        "fr-fire",
+        "Consignes incendie",
         "En cas d'alarme incendie, évacuez le bâtiment par l'escalier le plus proche, sans prendre"
-        " l'ascenseur, et rejoignez le point de rassemblement sur le parking."),
-    Doc("fr-delivery", "Délais de livraison",
+        " l'ascenseur, et rejoignez le point de rassemblement sur le parking.",
+    ),
+    Doc(
+        "fr-delivery",
+        "Délais de livraison",
         "Les commandes passées avant midi sont expédiées le jour même ; l'acheminement prend deux"
-        " à trois jours ouvrés en métropole."),
-    Doc("fr-returns", "Retours et remboursements",
+        " à trois jours ouvrés en métropole.",
+    ),
+    Doc(
+        "fr-returns",
+        "Retours et remboursements",
         "Un article peut être renvoyé dans les quatorze jours suivant sa réception s'il est dans son"
-        " emballage d'origine ; le remboursement intervient sous dix jours."),
-    Doc("fr-rooms", "Réservation des salles",
+        " emballage d'origine ; le remboursement intervient sous dix jours.",
+    ),
+    Doc(
+        "fr-rooms",
+        "Réservation des salles",
         "Les salles de réunion se réservent dans l'agenda partagé ; une réservation non occupée au"
-        " bout de quinze minutes est libérée automatiquement."),
-    Doc("fr-parking", "Stationnement",
+        " bout de quinze minutes est libérée automatiquement.",
+    ),
+    Doc(
+        "fr-parking",
+        "Stationnement",
         "Le parking souterrain est réservé aux détenteurs d'un badge ; les vélos se garent dans le"
-        " local situé près de l'entrée B."),
-    Doc("fr-canteen", "Restaurant d'entreprise",
+        " local situé près de l'entrée B.",
+    ),
+    Doc(
+        "fr-canteen",
+        "Restaurant d'entreprise",
         "La cantine est ouverte de 11 h 30 à 14 h ; le repas est subventionné à moitié par"
-        " l'employeur et réglé avec la carte professionnelle."),
-    Doc("fr-gdpr", "Données personnelles",
+        " l'employeur et réglé avec la carte professionnelle.",
+    ),
+    Doc(
+        "fr-gdpr",
+        "Données personnelles",
         "Toute personne peut demander l'accès, la rectification ou l'effacement des informations"
-        " la concernant en écrivant au délégué à la protection des données."),
-    Doc("fr-training", "Formation continue",
+        " la concernant en écrivant au délégué à la protection des données.",
+    ),
+    Doc(
+        "fr-training",
+        "Formation continue",
         "Chaque collaborateur bénéficie d'un budget annuel de formation ; les demandes de stage"
-        " sont validées lors de l'entretien individuel."),
-    Doc("fr-printer", "Imprimantes",
+        " sont validées lors de l'entretien individuel.",
+    ),
+    Doc(
+        "fr-printer",
+        "Imprimantes",
         "Pour imprimer, envoyez le fichier vers la file d'attente commune puis badgez sur"
-        " n'importe quel copieur de l'étage."),
-    Doc("fr-onboarding", "Arrivée d'un nouveau salarié",
+        " n'importe quel copieur de l'étage.",
+    ),
+    Doc(
+        "fr-onboarding",
+        "Arrivée d'un nouveau salarié",
         "Le premier jour, le nouvel arrivant reçoit son badge et son ordinateur, puis rencontre son"
-        " parrain qui l'accompagne pendant la période d'essai."),
-    Doc("en-invoice", "Invoice payment terms",
+        " parrain qui l'accompagne pendant la période d'essai.",
+    ),
+    Doc(
+        "en-invoice",
+        "Invoice payment terms",
         "Invoices are payable within thirty days of issue by bank transfer; late payments incur a"
-        " penalty of 1.5% per month."),
-    Doc("en-subscription", "Cancelling a subscription",
+        " penalty of 1.5% per month.",
+    ),
+    Doc(
+        "en-subscription",
+        "Cancelling a subscription",
         "You can cancel your subscription at any time from the billing page; the plan stays active"
-        " until the end of the current period and is not renewed."),
-    Doc("en-status", "Service status",
+        " until the end of the current period and is not renewed.",
+    ),
+    Doc(
+        "en-status",
+        "Service status",
         "If the platform is unreachable, check the status page first; incidents are posted there"
-        " within ten minutes with an estimated time to recovery."),
-    Doc("en-2fa", "Two-factor authentication",
+        " within ten minutes with an estimated time to recovery.",
+    ),
+    Doc(
+        "en-2fa",
+        "Two-factor authentication",
         "Turn on two-factor authentication in your security settings and scan the QR code with an"
-        " authenticator app; backup codes let you sign in if you lose your phone."),
-    Doc("en-api-key", "API keys",
+        " authenticator app; backup codes let you sign in if you lose your phone.",
+    ),
+    Doc(
+        "en-api-key",
+        "API keys",
         "Create an API key from the developer settings; keys are shown only once, so store them in"
-        " a secret manager and rotate them every ninety days."),
-    Doc("en-export", "Exporting your data",
+        " a secret manager and rotate them every ninety days.",
+    ),
+    Doc(
+        "en-export",
+        "Exporting your data",
         "Owners can download a complete copy of the workspace as a single file from the"
-        " administration page; the link expires after ten minutes."),
-    Doc("en-storage", "Storage limits",
+        " administration page; the link expires after ten minutes.",
+    ),
+    Doc(
+        "en-storage",
+        "Storage limits",
         "The free plan includes 100 MiB of storage; uploads that would exceed the limit are refused"
-        " until files are deleted or the plan is upgraded."),
-    Doc("en-transcription", "Audio transcription",
+        " until files are deleted or the plan is upgraded.",
+    ),
+    Doc(
+        "en-transcription",
+        "Audio transcription",
         "Upload a recording and the voice agent turns speech into text; French, English and Arabic"
-        " are recognized, and subtitles can be downloaded."),
-    Doc("en-rate-limit", "Request limits",
+        " are recognized, and subtitles can be downloaded.",
+    ),
+    Doc(
+        "en-rate-limit",
+        "Request limits",
         "Each organization may send a fixed number of API calls per minute; when the limit is"
-        " reached, the server answers with an error and a retry-after delay."),
-    Doc("en-roles", "Member roles",
+        " reached, the server answers with an error and a retry-after delay.",
+    ),
+    Doc(
+        "en-roles",
+        "Member roles",
         "Owners manage billing and can delete the workspace; admins invite and remove members;"
-        " regular members can only read and add documents."),
-    Doc("en-backup", "Backups",
+        " regular members can only read and add documents.",
+    ),
+    Doc(
+        "en-backup",
+        "Backups",
         "Databases are backed up every night to a second data center, encrypted at rest, and a"
-        " restore is rehearsed once a month."),
-    Doc("en-holidays", "Public holidays",
+        " restore is rehearsed once a month.",
+    ),
+    Doc(
+        "en-holidays",
+        "Public holidays",
         "The office is closed on national public holidays; when a holiday falls on a weekend, the"
-        " following Monday is not given off."),
-    Doc("en-laptop", "Laptop replacement",
+        " following Monday is not given off.",
+    ),
+    Doc(
+        "en-laptop",
+        "Laptop replacement",
         "A broken laptop is replaced within two working days; bring it to the IT desk and back up"
-        " your files beforehand."),
-    Doc("en-travel", "Travel booking",
+        " your files beforehand.",
+    ),
+    Doc(
+        "en-travel",
+        "Travel booking",
         "Business trips are booked through the travel portal; economy class is the rule for flights"
-        " under six hours."),
-    Doc("en-review", "Code review",
+        " under six hours.",
+    ),
+    Doc(
+        "en-review",
+        "Code review",
         "Every change needs approval from one other engineer before it is merged; reviewers answer"
-        " within one working day."),
-    Doc("en-on-call", "On-call duty",
+        " within one working day.",
+    ),
+    Doc(
+        "en-on-call",
+        "On-call duty",
         "Engineers take turns being on call for a week; pages must be acknowledged within fifteen"
-        " minutes, day or night."),
-    Doc("en-harassment", "Reporting harassment",
+        " minutes, day or night.",
+    ),
+    Doc(
+        "en-harassment",
+        "Reporting harassment",
         "Anyone who experiences or witnesses harassment can report it confidentially to HR or"
-        " through the anonymous ethics line."),
-    Doc("en-performance", "Performance reviews",
+        " through the anonymous ethics line.",
+    ),
+    Doc(
+        "en-performance",
+        "Performance reviews",
         "Performance reviews take place twice a year; employees set goals with their manager and"
-        " receive written feedback."),
+        " receive written feedback.",
+    ),
 ]
 
 # For each document: the same language first, then the other one.
@@ -200,10 +308,26 @@ QUERIES = [
 
 # Exact terms must still win: identifiers that the encoder reads as near-identical.
 IDENTIFIER_DOCUMENTS = [
-    Doc("inc-20417", "Incident INC-20417", "The payment gateway timed out for card payments during the nightly batch."),
-    Doc("inc-20471", "Incident INC-20471", "The payment gateway rejected card payments during the nightly batch."),
-    Doc("err-e4012", "Erreur E-4012", "La licence du poste a expiré : contactez l'administrateur pour la renouveler."),
-    Doc("err-e4013", "Erreur E-4013", "Le serveur de licences est injoignable : vérifiez la connexion au réseau."),
+    Doc(
+        "inc-20417",
+        "Incident INC-20417",
+        "The payment gateway timed out for card payments during the nightly batch.",
+    ),
+    Doc(
+        "inc-20471",
+        "Incident INC-20471",
+        "The payment gateway rejected card payments during the nightly batch.",
+    ),
+    Doc(
+        "err-e4012",
+        "Erreur E-4012",
+        "La licence du poste a expiré : contactez l'administrateur pour la renouveler.",
+    ),
+    Doc(
+        "err-e4013",
+        "Erreur E-4013",
+        "Le serveur de licences est injoignable : vérifiez la connexion au réseau.",
+    ),
 ]
 IDENTIFIER_QUERIES = [
     Query("INC-20417", "inc-20417"),

@@ -18,7 +18,9 @@ from tests.knowledge.indexing import require_semantic, wait_indexed
 
 HIT_AT_1_FLOOR = 0.84
 HIT_AT_3_FLOOR = 0.95
-SEARCH = "query($q: String!, $m: SearchMode) { searchKnowledge(query: $q, first: 10, mode: $m) { document { id } } }"
+SEARCH = """
+query($q: String!, $m: SearchMode) { searchKnowledge(query: $q, first: 10, mode: $m) { document { id } } }
+"""
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +30,9 @@ def knowledge_base(client: GraphQLClient, database_url: str) -> dict[str, Any]:
     lift_rate_limit(database_url, owner.tenant_id)
     keys: dict[str, str] = {}
     for doc in paraphrases.DOCUMENTS + paraphrases.IDENTIFIER_DOCUMENTS:
-        added = client.data(corpus.ADD, {"i": {"title": doc.title, "content": doc.content}}, token=owner.access_token)
+        added = client.data(
+            corpus.ADD, {"i": {"title": doc.title, "content": doc.content}}, token=owner.access_token
+        )
         keys[added["addDocument"]["id"]] = doc.key
     wait_indexed(client, owner.access_token)
     return {"token": owner.access_token, "keys": keys}
@@ -39,7 +43,9 @@ def ranked(client: GraphQLClient, base: dict[str, Any], query: str, mode: str = 
     return [base["keys"].get(hit["document"]["id"], "other") for hit in hits]
 
 
-def report(client: GraphQLClient, base: dict[str, Any], queries: list[corpus.Query]) -> tuple[float, float, list[str]]:
+def report(
+    client: GraphQLClient, base: dict[str, Any], queries: list[corpus.Query]
+) -> tuple[float, float, list[str]]:
     at_1 = at_3 = 0
     misses = []
     for query in queries:
@@ -81,5 +87,7 @@ def test_lexical_mode_searches_by_words_only(client: GraphQLClient, knowledge_ba
     assert ranked(client, knowledge_base, "INC-20417", mode="LEXICAL")[0] == "inc-20417"
 
 
-def test_semantic_mode_searches_by_meaning_only(client: GraphQLClient, knowledge_base: dict[str, Any]) -> None:
+def test_semantic_mode_searches_by_meaning_only(
+    client: GraphQLClient, knowledge_base: dict[str, Any]
+) -> None:
     assert ranked(client, knowledge_base, "When is the VAT return due?", mode="SEMANTIC")[0] == "fr-vat"

@@ -1,0 +1,137 @@
+"""The indexer embeds every passage off the request path: a document is searchable by its
+words at once and by meaning once Document.indexedAt is set; its vectors carry the model
+that made them, count toward the storage quota, and go with the document."""
+
+import time
+from typing import Any
+
+import psycopg
+import pytest
+
+from iafactory.knowledge.embedding import MODEL, VECTOR_BYTES
+from tests.conftest import GraphQLClient, lift_rate_limit, register
+from tests.helpers import cli_inline
+from tests.knowledge.indexing import require_semantic, wait_indexed
+
+ADD = "mutation($i: AddDocumentInput!) { addDocument(input: $i) { id indexedAt } }"
+DOCUMENT = "query($id: ID!) { document(id: $id) { indexedAt } }"
+LONG = "\n\n".join(
+    f"Paragraphe {n} : les réseaux de neurones apprennent des exemples. " * 12 for n in range(6)
+)
+
+
+def sql(database_url: str, query: str, *args: Any) -> list[Any]:
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        cursor = connection.execute(query, args)
+        return cursor.fetchall() if cursor.description else []
+
+
+@pytest.fixture
+def owner(client: GraphQLClient, database_url: str) -> Any:
+    require_semantic(database_url)
+    account = register(client, name="indexer")
+    lift_rate_limit(database_url, account.tenant_id)
+    return account
+
+
+def add(client: GraphQLClient, token: str, content: str = LONG) -> dict[str, Any]:
+    added: dict[str, Any] = client.data(ADD, {"i": {"title": "Réseaux", "content": content}}, token=token)[
+        "addDocument"
+    ]
+    return added
+
+
+def vectors(database_url: str, document_id: str) -> list[Any]:
+    return sql(
+        database_url,
+        "SELECT c.position, e.model FROM document_chunks c LEFT JOIN chunk_embeddings e"
+        " ON e.tenant_id = c.tenant_id AND e.chunk_id = c.id WHERE c.document_id = %s ORDER BY 1",
+        document_id,
+    )
+
+
+def test_every_passage_gets_a_vector_with_its_model_and_the_document_its_indexed_at(
+    client: GraphQLClient, database_url: str, owner: Any
+) -> None:
+    added = add(client, owner.access_token)
+    assert added["indexedAt"] is None, "embedding happens after the request, not in it"
+    wait_indexed(client, owner.access_token)
+    rows = vectors(database_url, added["id"])
+    assert len(rows) > 1, "a long document has several passages"
+    assert {model for _, model in rows} == {MODEL}, "every passage, and the model name and version beside it"
+    assert client.data(DOCUMENT, {"id": added["id"]}, token=owner.access_token)["document"]["indexedAt"]
+
+
+def test_vectors_count_toward_the_tenants_storage(
+    client: GraphQLClient, database_url: str, owner: Any
+) -> None:
+    added = add(client, owner.access_token)
+    before = client.data("{ usage { storageBytes } }", token=owner.access_token)["usage"]["storageBytes"]
+    wait_indexed(client, owner.access_token)
+    after = client.data("{ usage { storageBytes } }", token=owner.access_token)["usage"]["storageBytes"]
+    assert after - before == VECTOR_BYTES * len(vectors(database_url, added["id"]))
+
+
+def test_a_deleted_document_takes_its_vectors_with_it(
+    client: GraphQLClient, database_url: str, owner: Any
+) -> None:
+    added = add(client, owner.access_token)
+    wait_indexed(client, owner.access_token)
+    client.data(
+        "mutation($id: ID!) { deleteDocument(id: $id) }", {"id": added["id"]}, token=owner.access_token
+    )
+    assert sql(
+        database_url, "SELECT count(*) FROM chunk_embeddings WHERE tenant_id = %s", owner.tenant_id
+    ) == [(0,)]
+
+
+def test_vectors_that_do_not_fit_the_storage_quota_leave_the_document_found_by_its_words(
+    client: GraphQLClient, database_url: str, owner: Any
+) -> None:
+    # Room for the text (about 4 kB), not for its vectors (2 kB a passage).
+    sql(
+        database_url,
+        "INSERT INTO tenant_quota_overrides (tenant_id, quota, value) VALUES (%s, 'max_storage_bytes', 5000)",
+        owner.tenant_id,
+    )
+    added = add(client, owner.access_token)
+    deadline = time.monotonic() + 60
+    while not sql(
+        database_url,
+        "SELECT error FROM embedding_jobs WHERE document_id = %s AND status = 'FAILED'",
+        added["id"],
+    ):
+        assert time.monotonic() < deadline, "the indexer never gave up on the document"
+        time.sleep(0.3)
+    assert (
+        client.data(DOCUMENT, {"id": added["id"]}, token=owner.access_token)["document"]["indexedAt"] is None
+    )
+    hits = client.data(
+        '{ searchKnowledge(query: "réseaux neurones") { document { id } } }', token=owner.access_token
+    )
+    assert [hit["document"]["id"] for hit in hits["searchKnowledge"]] == [added["id"]]
+    assert sql(
+        database_url, "SELECT count(*) FROM chunk_embeddings WHERE tenant_id = %s", owner.tenant_id
+    ) == [(0,)]
+
+
+def test_reindex_replaces_the_vectors_of_another_model(
+    client: GraphQLClient, database_url: str, owner: Any
+) -> None:
+    added = add(client, owner.access_token)
+    wait_indexed(client, owner.access_token)
+    sql(
+        database_url,
+        "UPDATE chunk_embeddings SET model = 'an-older-model' WHERE tenant_id = %s",
+        owner.tenant_id,
+    )
+    done = cli_inline("knowledge", "reindex", owner.tenant_slug, database_url=database_url)
+    assert done.exit_code == 0, done.output
+    assert {model for _, model in vectors(database_url, added["id"])} == {MODEL}
+
+
+def test_migrate_says_whether_semantic_search_is_on(database_url: str) -> None:
+    require_semantic(database_url)
+    done = cli_inline("migrate", database_url=database_url)
+    assert done.exit_code == 0, done.output
+    assert "semantic search: on (pgvector)" in done.output

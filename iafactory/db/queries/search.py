@@ -24,7 +24,8 @@ similarity plus a bonus for matching the words, which only counts above a lexica
 LEXICAL_THRESHOLD. Rank fusion, or any weight on partial word matches, hurt paraphrases
 (a shared "jour" or "day" says little); matching every word of a short query (an identifier,
 a name, a code) is strong evidence, and the bonus lets it win. Measured in bench/semantic.py.
-A passage not embedded yet counts its bonus alone. score = (cosine + bonus) / (1 + weight).
+A passage not embedded yet (just added) is a candidate when it matches any word, and its
+lexical score stands in for its cosine. score = (cosine + bonus) / (1 + weight).
 """
 
 from __future__ import annotations
@@ -135,21 +136,29 @@ lexical AS (
 {_MATCHING} AND $11::float8 > 0
 ),
 strong AS (
-  SELECT chunk_id, lexical FROM lexical WHERE lexical > {LEXICAL_THRESHOLD}
+  SELECT chunk_id FROM lexical WHERE lexical > {LEXICAL_THRESHOLD}
    ORDER BY lexical DESC, chunk_id LIMIT {LEXICAL_CANDIDATES}
+),
+unembedded AS (
+  SELECT l.chunk_id FROM lexical AS l
+   WHERE NOT EXISTS (SELECT FROM chunk_embeddings AS e
+                      WHERE e.tenant_id = $1 AND e.chunk_id = l.chunk_id AND e.model = $9)
+   ORDER BY l.lexical DESC, l.chunk_id LIMIT {LEXICAL_CANDIDATES}
 ),
 nearest AS (
   SELECT n.chunk_id, n.similarity FROM app.nearest_chunks($1, $9, $8::text::public.vector, $10, $4) AS n
 ),
 candidates AS (
   SELECT c.document_id, c.position, c.language, c.content,
-         greatest(0, (coalesce(n.similarity, -(e.embedding OPERATOR(public.<#>) $8::text::public.vector), 0)
-                      + $11::float8 * greatest(0, coalesce(s.lexical, 0) - {LEXICAL_THRESHOLD})
+         greatest(0, (coalesce(n.similarity, -(e.embedding OPERATOR(public.<#>) $8::text::public.vector),
+                               l.lexical, 0)
+                      + $11::float8 * greatest(0, coalesce(l.lexical, 0) - {LEXICAL_THRESHOLD})
                             / (1 - {LEXICAL_THRESHOLD})) / (1 + $11::float8)) AS score
-    FROM (SELECT chunk_id FROM nearest UNION SELECT chunk_id FROM strong) AS k
+    FROM (SELECT chunk_id FROM nearest UNION SELECT chunk_id FROM strong
+          UNION SELECT chunk_id FROM unembedded) AS k
     JOIN document_chunks AS c ON c.tenant_id = $1 AND c.id = k.chunk_id
     LEFT JOIN nearest AS n ON n.chunk_id = k.chunk_id
-    LEFT JOIN strong AS s ON s.chunk_id = k.chunk_id
+    LEFT JOIN lexical AS l ON l.chunk_id = k.chunk_id
     LEFT JOIN chunk_embeddings AS e
            ON n.chunk_id IS NULL AND e.tenant_id = $1 AND e.chunk_id = k.chunk_id AND e.model = $9
 ),

@@ -10,6 +10,7 @@ BENCHMARKS = {
     "voice_direct": "bench.voice_direct",
     "voice_api": "bench.voice_api",
     "retrieval": "bench.retrieval",
+    "semantic": "bench.semantic",
 }
 
 if __name__ == "__main__":

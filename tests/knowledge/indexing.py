@@ -43,3 +43,17 @@ def wait_indexed(client: GraphQLClient, token: str, *, timeout: float = 120) -> 
             return
         assert time.monotonic() < deadline, f"{pending} document(s) still not indexed after {timeout} s"
         time.sleep(0.5)
+
+
+def wait_indexed_in_sql(database_url: str, tenant_id: str, *, timeout: float = 120) -> None:
+    """`wait_indexed`, read from the database: it sends no request (counted API calls stay put)."""
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        while True:
+            row = connection.execute(
+                "SELECT count(*) FROM documents WHERE tenant_id = %s AND indexed_at IS NULL", (tenant_id,)
+            ).fetchone()
+            if row is not None and row[0] == 0:
+                return
+            assert time.monotonic() < deadline, f"{row} document(s) still not indexed after {timeout} s"
+            time.sleep(0.2)

@@ -3,15 +3,17 @@
 1. Quality: the paraphrase corpus (tests/knowledge/paraphrases.py) and the lexical corpus
    (tests/knowledge/corpus.py), each in a fresh tenant, searched in HYBRID, SEMANTIC and
    LEXICAL mode with the server's own SQL (db/queries/search.py): hit@1 / hit@3.
-2. Indexing: `--index` real passages (paragraphs of 200-600 characters) embedded by the real
-   indexer (claim, encode, store, finish) with 1 and then 2 encoder threads: passages/s.
+2. Indexing: `--index` real passages (bench/filler.py: real English and French prose, 250-800
+   characters) embedded by the real indexer (claim, encode, store, finish) with 1 and then 2
+   encoder threads: passages/s.
 3. Latency: `--chunks` passages in ONE tenant, then the same number spread over TEN tenants
-   (searching as one of them), HNSW index built: p50 / p99 of a search (query encoding
-   included) in HYBRID and SEMANTIC mode. Their vectors are mixtures of pairs of 2,000 encoded
-   passages (encoding 100,000 would take the 2-core machine ~20 minutes); the text of each is
-   the pair's text, so the lexical side has real work too.
+   (searching as one of them, in the HNSW graph all ten share), index built: p50 / p99 of a
+   search (query encoding included) in each mode, for two kinds of query: the tests' questions
+   and phrases of 3-5 words taken from the filler (their words are common there, the lexical
+   half's worst case). Passages are pairs of 4,000 filler paragraphs (text joined, vectors
+   summed: encoding 100,000 would take the 2-core machine ~20 minutes).
 
-    python -m bench semantic [--chunks 100000] [--index 1000] [--queries 200]
+    python -m bench semantic [--chunks 100000] [--index 1000] [--queries 100]
 
 Against TEST_DATABASE_URL or DATABASE_URL (a superuser URL), else an embedded PostgreSQL.
 """
@@ -30,12 +32,14 @@ from pathlib import Path
 import asyncpg
 import numpy as np
 
+from bench import filler
 from iafactory.db.queries import search as search_queries
 from iafactory.db.queries.documents import create as create_document
 from iafactory.db.scope import autonomous_transaction
 from iafactory.knowledge import query as search_query
-from iafactory.knowledge.embedding import MODEL, VECTOR_BYTES, Encoder, encode_passages, to_sql
+from iafactory.knowledge.embedding import MODEL, VECTOR_BYTES, Encoder, to_sql
 from iafactory.knowledge.indexer import Indexer
+from iafactory.knowledge.snippets import MATCH_END, MATCH_START
 from tests.conftest import cluster_url, scratch_database
 from tests.knowledge import corpus, paraphrases
 
@@ -110,20 +114,15 @@ async def quality(pool: asyncpg.Pool, encoder: Encoder, admin: asyncpg.Connectio
 
 
 def paragraphs(count: int, seed: int) -> list[tuple[str, str]]:
-    """(title, text) passages of 200-600 characters made of the corpora's sentences."""
-    sentences = [
-        s.strip() + "."
-        for d in paraphrases.DOCUMENTS + corpus.DOCUMENTS
-        for s in d.content.split(".")
-        if s.strip()
-    ]
+    """(title, text) passages of real prose (bench/filler.py): two paragraphs each, titled
+    with the first words of the first."""
+    english, french = filler.paragraphs(limit=max(count, 2000) // 2 + 1, seed=seed)
+    pool = english + french
     rng = random.Random(seed)
     out = []
-    for n in range(count):
-        text = ""
-        while len(text) < rng.randint(200, 600):
-            text += " " + rng.choice(sentences)
-        out.append((f"Note {n}", text.strip()))
+    for _ in range(count):
+        first, second = rng.sample(pool, 2)
+        out.append((" ".join(first.split()[:6]).rstrip(".,:;"), f"{first} {second}"))
     return out
 
 
@@ -151,7 +150,7 @@ async def throughput(pool: asyncpg.Pool, admin: asyncpg.Connection, count: int) 
         indexer.close()
         print(
             f"  {threads} thread(s): {passages} passages in {elapsed:.1f} s"
-            f" = {passages / elapsed:.0f} passages/s"
+            f" = {passages / elapsed:.0f} passages/s (load average {load_average()})"
         )
 
 
@@ -159,31 +158,32 @@ async def fill(
     admin: asyncpg.Connection,
     tenants: list[uuid.UUID],
     total: int,
-    pool_texts: list[str],
+    pool: list[tuple[str, str]],
     pool_vectors: np.ndarray,
     seed: int,
 ) -> None:
-    """`total` one-passage documents spread over `tenants`, with vectors, as the indexer leaves them."""
+    """`total` one-passage documents spread over `tenants`, with vectors, as the indexer leaves
+    them: each joins two pool passages (title of the first, both texts, summed vectors)."""
     rng = np.random.default_rng(seed)
     per = total // len(tenants)
     for tenant in tenants:
         for start in range(0, per, 5000):
             n = min(5000, per - start)
-            pairs = rng.integers(0, len(pool_texts), size=(n, 2))
+            pairs = rng.integers(0, len(pool), size=(n, 2))
             mixed = pool_vectors[pairs[:, 0]] + pool_vectors[pairs[:, 1]]
             mixed /= np.linalg.norm(mixed, axis=1, keepdims=True)
-            texts = [pool_texts[a] + " " + pool_texts[b] for a, b in pairs]
             ids = await admin.fetch(
                 "WITH d AS (INSERT INTO documents"
                 "   (tenant_id, title, content, source, indexed_at, embedding_bytes)"
-                " SELECT $1, 'Passage ' || t.n, t.text, 'TEXT', now(), $3"
-                " FROM unnest($2::text[]) WITH ORDINALITY AS t (text, n)"
+                " SELECT $1, t.title, t.text, 'TEXT', now(), $4"
+                " FROM unnest($2::text[], $3::text[]) AS t (title, text)"
                 " RETURNING tenant_id, id, title, content)"
                 " INSERT INTO document_chunks"
                 "   (tenant_id, document_id, position, start_offset, title, content)"
                 " SELECT tenant_id, id, 0, 0, title, content FROM d RETURNING id",
                 tenant,
-                texts,
+                [pool[a][0] for a, _ in pairs],
+                [pool[a][1] + " " + pool[b][1] for a, b in pairs],
                 VECTOR_BYTES,
             )
             await admin.execute(
@@ -197,20 +197,74 @@ async def fill(
     await admin.execute("DELETE FROM embedding_jobs WHERE tenant_id = ANY($1::uuid[])", tenants)
 
 
+def phrases(pool: list[tuple[str, str]], count: int, seed: int) -> list[str]:
+    """Runs of 3-5 words from the filler: what a user remembers of a passage."""
+    rng = random.Random(seed)
+    out = []
+    while len(out) < count:
+        words = rng.choice(pool)[1].split()
+        length = rng.randint(3, 5)
+        start = rng.randrange(max(1, len(words) - length))
+        out.append(" ".join(words[start : start + length]))
+    return out
+
+
+async def timings(
+    pool: asyncpg.Pool, encoder: Encoder, tenant: uuid.UUID, texts: list[str], mode: str
+) -> str:
+    measured, timed_out = [], 0
+    for n, text in enumerate([*texts[:5], *texts]):
+        started = time.perf_counter()
+        try:
+            await search(pool, encoder, tenant, text, mode)
+        except asyncpg.QueryCanceledError:
+            timed_out += 1
+        if n >= 5:  # the first five warm the caches up
+            measured.append((time.perf_counter() - started) * 1000)
+    measured.sort()
+    p99 = measured[min(len(measured) - 1, int(len(measured) * 0.99))]
+    late = f", {timed_out} hit the 5 s statement timeout" if timed_out else ""
+    return f"p50 {statistics.median(measured):7.1f} ms  p99 {p99:7.1f} ms ({len(measured)}{late})"
+
+
+async def explained(pool: asyncpg.Pool, encoder: Encoder, tenant: uuid.UUID, text: str) -> str:
+    """EXPLAIN ANALYZE of one hybrid search (which indexes the plan uses, at this size)."""
+    terms = search_query.parse(text)
+    vector = to_sql((await asyncio.to_thread(encoder.encode, [text]))[0])
+    nearest = max(search_queries.MIN_NEAREST, search_queries.NEAREST_PER_HIT * 10)
+    async with autonomous_transaction(pool, request_id="bench", tenant_id=tenant) as db:
+        rows = await db.fetch(
+            "EXPLAIN (ANALYZE, BUFFERS) " + search_queries.HYBRID,
+            *(tenant, terms.words, terms.fuzzy, None, 10, MATCH_START + MATCH_END),
+            *(search_queries.HEADLINE_OPTIONS, vector, MODEL, nearest, search_queries.LEXICAL_WEIGHT),
+        )
+    return f"{text!r}\n" + "\n".join(row[0] for row in rows)
+
+
 async def latency(
-    pool: asyncpg.Pool, encoder: Encoder, admin: asyncpg.Connection, chunks: int, queries: int
+    pool: asyncpg.Pool,
+    encoder: Encoder,
+    admin: asyncpg.Connection,
+    chunks: int,
+    queries: int,
+    explain: str | None = None,
 ) -> None:
-    pool_passages = paragraphs(2000, seed=7)
-    pool_vectors = await asyncio.to_thread(encode_passages, encoder, pool_passages)
-    pool_texts = [text for _, text in pool_passages]
-    texts = [q.text for q in paraphrases.QUERIES + corpus.QUERIES]
+    base = paragraphs(4000, seed=7)
+    started = time.perf_counter()
+    base_vectors = await asyncio.to_thread(encoder.encode, [text for _, text in base])
+    print(f"  {len(base)} filler passages encoded in {time.perf_counter() - started:.0f} s")
+    questions = [q.text for q in paraphrases.QUERIES + corpus.QUERIES]
+    kinds = {
+        "questions": (questions * (queries // len(questions) + 1))[:queries],
+        "phrases": phrases(base, queries, seed=3),
+    }
     await admin.execute("SET ROLE iafactory_owner")  # bulk loads bypass the quota triggers, as an import does
     for label, count in (("1 tenant", 1), ("10 tenants", 10)):
         await admin.execute("TRUNCATE chunk_embeddings, document_chunks, documents, embedding_jobs CASCADE")
         await admin.execute("DROP INDEX IF EXISTS chunk_embeddings_hnsw")
         tenants = [await new_tenant(admin, f"load-{uuid.uuid4().hex[:8]}") for _ in range(count)]
         started = time.perf_counter()
-        await fill(admin, tenants, chunks, pool_texts, pool_vectors, seed=count)
+        await fill(admin, tenants, chunks, base, base_vectors, seed=count)
         loaded = time.perf_counter() - started
         started = time.perf_counter()
         await admin.execute("SET maintenance_work_mem = '512MB'")
@@ -218,23 +272,24 @@ async def latency(
             "CREATE INDEX chunk_embeddings_hnsw ON chunk_embeddings"
             " USING hnsw (embedding public.vector_ip_ops)"
         )
-        await admin.execute("ANALYZE documents, document_chunks, chunk_embeddings")
+        await admin.execute("VACUUM ANALYZE documents, document_chunks, chunk_embeddings")
         built = time.perf_counter() - started
-        print(f"  {label}: {chunks} passages loaded in {loaded:.0f} s, HNSW built in {built:.0f} s")
-        for mode in ("HYBRID", "SEMANTIC"):
-            timings = []
-            for n in range(queries + 10):
-                started = time.perf_counter()
-                await search(pool, encoder, tenants[0], texts[n % len(texts)], mode)
-                if n >= 10:  # warm-up
-                    timings.append((time.perf_counter() - started) * 1000)
-            timings.sort()
-            p99 = timings[min(len(timings) - 1, int(len(timings) * 0.99))]
-            print(
-                f"    {mode:8s} p50 {statistics.median(timings):6.1f} ms   p99 {p99:6.1f} ms"
-                f"   ({len(timings)} searches)"
-            )
+        print(
+            f"  {label} ({chunks // count} passages each): loaded in {loaded:.0f} s,"
+            f" HNSW built in {built:.0f} s; load average {load_average()}"
+        )
+        if explain:
+            plan = await explained(pool, encoder, tenants[0], kinds["phrases"][0])
+            await asyncio.to_thread(Path(explain, f"hybrid-{count}.txt").write_text, plan)
+        for mode in ("HYBRID", "SEMANTIC", "LEXICAL"):
+            for kind, texts in kinds.items():
+                print(f"    {mode:8s} {kind:9s} {await timings(pool, encoder, tenants[0], texts, mode)}")
+        print(f"    load average after: {load_average()}")
     await admin.execute("RESET ROLE")
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 async def run(url: str, args: argparse.Namespace) -> None:
@@ -247,11 +302,13 @@ async def run(url: str, args: argparse.Namespace) -> None:
         encoder.load()
         print(f"model {MODEL}, {args.threads} encoder thread(s) for searches")
         print("quality (the server's SQL):")
-        await quality(pool, encoder, admin)
+        if not args.skip_quality:
+            await quality(pool, encoder, admin)
         print(f"indexing throughput ({args.index} documents):")
-        await throughput(pool, admin, args.index)
+        if args.index:
+            await throughput(pool, admin, args.index)
         print("search latency:")
-        await latency(pool, encoder, admin, args.chunks, args.queries)
+        await latency(pool, encoder, admin, args.chunks, args.queries, args.explain)
     finally:
         await admin.close()
         await pool.close()
@@ -261,8 +318,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chunks", type=int, default=100_000)
     parser.add_argument("--index", type=int, default=1000)
-    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument("--explain", help="a folder for EXPLAIN ANALYZE of a hybrid search")
     arguments = parser.parse_args()
     with (
         tempfile.TemporaryDirectory() as work,

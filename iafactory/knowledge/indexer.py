@@ -1,12 +1,15 @@
 """The background indexer: embeds queued passages off the request path.
 
 Writing passages queues their document (a trigger, migrations/versions/0008_semantic.py) and
-wakes the indexers with pg_notify at commit. Each step is ONE transaction: claim a batch of
-one tenant's documents (locked, FOR UPDATE SKIP LOCKED, so indexers in several processes
-share the work), bind the transaction to that tenant, embed up to `batch_passages` of their
-passages on a thread, store the vectors, and mark the documents whose every passage is done.
-A crashed indexer's locks go with its connection and another takes the jobs; a failing
-batch is retried, then FAILED with its reason (the documents stay searchable by their words).
+wakes the indexers with pg_notify at commit. A step first claims a batch of one tenant's
+documents in a transaction of its own: a lease, and one more attempt, committed. Then ONE
+transaction: bind it to that tenant, lock the claimed jobs (FOR UPDATE SKIP LOCKED, so
+indexers in several processes share the work), embed up to `batch_passages` of their passages
+on a thread, store the vectors, mark the documents whose every passage is done, and free the
+others for the next step. A failing batch is retried, then FAILED with its reason; an indexer
+killed mid-batch leaves its lease behind: the jobs wait for it to lapse and turn FAILED once
+`max_attempts` were used, so a passage that kills the encoder cannot kill indexers forever.
+Failed documents stay searchable by their words.
 
 Example (`iafactory knowledge reindex` drains one tenant's queue this way):
     >>> indexer = Indexer(pool, encoder)
@@ -35,6 +38,9 @@ from iafactory.knowledge.embedding import MODEL, VECTOR_BYTES, Encoder, encode_p
 log = structlog.get_logger("iafactory.indexer")
 CHANNEL = "iafactory_embeddings"
 STATEMENT_TIMEOUT_MS = 30_000
+# How long other indexers keep off a claimed batch: a step takes seconds; only a dead
+# indexer's batch ever waits this long.
+LEASE_SECONDS = 300.0
 NO_ROOM = "The storage quota has no room for this document's search vectors: it is found by its words only."
 CONNECTION_ERRORS = (OSError, asyncpg.InterfaceError, asyncpg.ConnectionDoesNotExistError, TimeoutError)
 
@@ -55,6 +61,7 @@ class Indexer:
         batch_documents: int = 32,
         batch_passages: int = 64,
         max_attempts: int = 3,
+        lease_seconds: float = LEASE_SECONDS,
         nice: int = 10,
     ) -> None:
         self._pool = pool
@@ -62,6 +69,7 @@ class Indexer:
         self._batch_documents = batch_documents
         self._batch_passages = batch_passages
         self._max_attempts = max_attempts
+        self._lease_seconds = lease_seconds
         # One thread: the encoder is CPU-bound; below the event loop's priority (Linux).
         self._executor = ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="embed", initializer=_lower_priority, initargs=(nice,)
@@ -70,29 +78,35 @@ class Indexer:
 
     async def step(self, *, only: UUID | None = None) -> Batch | None:
         """One batch, or None when nothing is queued (for `only`'s tenant, if given)."""
-        claimed: tuple[UUID, list[UUID]] | None = None
+        async with autonomous_transaction(
+            self._pool, request_id="indexer", statement_timeout_ms=STATEMENT_TIMEOUT_MS
+        ) as db:
+            claimed = await embeddings.claim(
+                db,
+                previous=self._previous,
+                limit=self._batch_documents,
+                lease_seconds=self._lease_seconds,
+                max_attempts=self._max_attempts,
+                only=only,
+            )
+        if claimed is None:
+            return None
+        self._previous = claimed[0]
         try:
             async with autonomous_transaction(
                 self._pool, request_id="indexer", statement_timeout_ms=STATEMENT_TIMEOUT_MS
             ) as db:
-                claimed = await embeddings.claim(
-                    db, previous=self._previous, limit=self._batch_documents, only=only
-                )
-                if claimed is None:
-                    return None
-                self._previous = claimed[0]
                 return await self._index(db, *claimed)
         except CONNECTION_ERRORS:
             raise
         except Exception as error:
-            if claimed is None:
-                raise
             log.exception("indexing a batch failed", tenant_id=str(claimed[0]), documents=len(claimed[1]))
             await self._record_failure(*claimed, error)
             return Batch(claimed[0], passages=0, documents=0)
 
-    async def _index(self, db: Database, tenant_id: UUID, document_ids: list[UUID]) -> Batch:
+    async def _index(self, db: Database, tenant_id: UUID, claimed: list[UUID]) -> Batch:
         await embeddings.bind_tenant(db, tenant_id=tenant_id)
+        document_ids = await embeddings.hold(db, tenant_id=tenant_id, document_ids=claimed)
         passages = await embeddings.pending(
             db, tenant_id=tenant_id, document_ids=document_ids, model=MODEL, limit=self._batch_passages
         )
@@ -115,6 +129,9 @@ class Indexer:
                 await embeddings.refuse(db, tenant_id=tenant_id, document_id=document_id, error=NO_ROOM)
                 log.info("document left unindexed: storage quota", tenant_id=str(tenant_id))
             await db.execute("RELEASE SAVEPOINT finish")
+        rest = sorted(set(document_ids) - set(done))
+        if rest:
+            await embeddings.progressed(db, tenant_id=tenant_id, document_ids=rest)
         return Batch(tenant_id, passages=len(passages), documents=len(done))
 
     async def _record_failure(self, tenant_id: UUID, document_ids: list[UUID], error: Exception) -> None:
@@ -123,7 +140,10 @@ class Indexer:
             self._pool, request_id="indexer", statement_timeout_ms=STATEMENT_TIMEOUT_MS, tenant_id=tenant_id
         ) as db:
             await embeddings.record_failure(
-                db, tenant_id=tenant_id, document_ids=document_ids, error=reason,
+                db,
+                tenant_id=tenant_id,
+                document_ids=document_ids,
+                error=reason,
                 max_attempts=self._max_attempts,
             )
 

@@ -36,7 +36,11 @@ ALTER TABLE documents
   ADD COLUMN embedding_bytes bigint NOT NULL DEFAULT 0 CHECK (embedding_bytes >= 0);
 
 -- Documents whose passages need embeddings. A job is done when it is deleted (with the
--- document's indexed_at set in the same transaction); FAILED keeps the reason.
+-- document's indexed_at set in the same transaction); FAILED keeps the reason. `attempts`
+-- counts claims since the last step that made progress, committed before the work starts,
+-- and `lease_expires_at` keeps other indexers off a claimed job: an indexer killed while
+-- encoding (out of memory, a crash in the model) leaves both behind, so the job is retried
+-- after the lease and FAILED after max_attempts instead of crashing indexers forever.
 CREATE TABLE embedding_jobs (
   tenant_id    uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
   document_id  uuid NOT NULL,
@@ -44,11 +48,13 @@ CREATE TABLE embedding_jobs (
   attempts     integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
   error        text CHECK (length(error) <= 2000),
   queued_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
+  lease_expires_at timestamptz,
   PRIMARY KEY (tenant_id, document_id),
   FOREIGN KEY (tenant_id, document_id) REFERENCES documents (tenant_id, id) ON DELETE CASCADE
 );
 CREATE INDEX embedding_jobs_queue ON embedding_jobs (queued_at) WHERE status = 'QUEUED';
-CREATE INDEX embedding_jobs_tenant_queue ON embedding_jobs (tenant_id, queued_at) WHERE status = 'QUEUED';
+-- Also how a hybrid search finds a tenant's latest documents still without vectors (any status).
+CREATE INDEX embedding_jobs_tenant_queue ON embedding_jobs (tenant_id, queued_at);
 CALL ddl.isolate_tenant_table('embedding_jobs');
 GRANT SELECT ON embedding_jobs TO iafactory_superadmin;
 
@@ -78,11 +84,14 @@ CREATE TRIGGER queue_embeddings AFTER INSERT ON document_chunks
   REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION app.queue_embeddings();
 
 -- The indexers' only door across tenants: up to p_limit queued documents of ONE tenant
--- (p_only, or chosen here), locked (FOR UPDATE SKIP LOCKED) until the caller's transaction ends. The caller then
--- binds that transaction to the tenant and writes the embeddings under row-level security;
--- if it dies, the locks go and another indexer takes the jobs. A tenant other than the
--- previous batch's goes first when one is waiting: one tenant's import cannot starve the rest.
-CREATE FUNCTION app.claim_embedding_jobs(p_previous uuid, p_limit integer, p_only uuid)
+-- (p_only, or chosen here) that no live lease holds, claimed for p_lease_seconds (attempts + 1)
+-- in the caller's transaction, which commits before the work starts. The worker then locks
+-- them again in its own transaction, binds it to the tenant and writes under row-level
+-- security. Jobs whose lease lapsed with no attempt left (their indexer died each time) turn
+-- FAILED first. A tenant other than the previous batch's goes first when one is waiting: one
+-- tenant's import cannot starve the rest.
+CREATE FUNCTION app.claim_embedding_jobs(p_previous uuid, p_limit integer, p_only uuid,
+                                         p_lease_seconds double precision, p_max_attempts integer)
 RETURNS TABLE (tenant_id uuid, document_id uuid)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
@@ -90,13 +99,20 @@ AS $$
 DECLARE
   v_tenant uuid := p_only;
 BEGIN
-  IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 1000 THEN
+  IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 1000 OR p_lease_seconds IS NULL OR p_lease_seconds <= 0
+     OR p_max_attempts IS NULL OR p_max_attempts < 1 THEN
     RAISE EXCEPTION 'invalid claim arguments' USING ERRCODE = 'IA422';
   END IF;
+  UPDATE embedding_jobs j SET status = 'FAILED', lease_expires_at = NULL,
+         error = format('Computing the search vectors stopped the indexer %s times (it crashed or was killed).',
+                        j.attempts)
+   WHERE j.status = 'QUEUED' AND j.lease_expires_at < clock_timestamp() AND j.attempts >= p_max_attempts
+     AND (p_only IS NULL OR j.tenant_id = p_only);
   IF v_tenant IS NULL THEN
     SELECT j.tenant_id INTO v_tenant
       FROM embedding_jobs j JOIN tenants t ON t.id = j.tenant_id AND t.status = 'ACTIVE'
      WHERE j.status = 'QUEUED' AND j.tenant_id IS DISTINCT FROM p_previous
+       AND (j.lease_expires_at IS NULL OR j.lease_expires_at < clock_timestamp())
      ORDER BY j.queued_at LIMIT 1 FOR UPDATE OF j SKIP LOCKED;
   END IF;
   IF v_tenant IS NULL AND p_previous IS NOT NULL THEN
@@ -106,12 +122,43 @@ BEGIN
     RETURN;
   END IF;
   RETURN QUERY
-    SELECT j.tenant_id, j.document_id FROM embedding_jobs j
-     WHERE j.tenant_id = v_tenant AND j.status = 'QUEUED'
-       AND (p_only IS NOT NULL OR EXISTS (SELECT FROM tenants t WHERE t.id = j.tenant_id AND t.status = 'ACTIVE'))
-     ORDER BY j.queued_at, j.document_id LIMIT p_limit FOR UPDATE OF j SKIP LOCKED;
+    WITH picked AS (
+      SELECT j.tenant_id, j.document_id FROM embedding_jobs j
+       WHERE j.tenant_id = v_tenant AND j.status = 'QUEUED'
+         AND (j.lease_expires_at IS NULL OR j.lease_expires_at < clock_timestamp())
+         AND (p_only IS NOT NULL OR EXISTS (SELECT FROM tenants t WHERE t.id = j.tenant_id AND t.status = 'ACTIVE'))
+       ORDER BY j.queued_at, j.document_id LIMIT p_limit FOR UPDATE OF j SKIP LOCKED
+    )
+    UPDATE embedding_jobs j SET attempts = j.attempts + 1,
+           lease_expires_at = clock_timestamp() + make_interval(secs => p_lease_seconds)
+      FROM picked WHERE j.tenant_id = picked.tenant_id AND j.document_id = picked.document_id
+    RETURNING j.tenant_id, j.document_id;
 END
 $$;
+
+-- Matches a text that contains at least p_count of p_terms: the OR of the ANDs of every
+-- p_count of them, so the full-text index can find such passages (hybrid search gives its
+-- lexical bonus only to passages with most of the query's words). Its size grows as
+-- C(terms, p_count): callers pass a few terms. NULL when p_count is out of 1..terms.
+CREATE FUNCTION app.tsquery_at_least(p_terms tsquery[], p_count integer) RETURNS tsquery
+  LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+  AS $$
+  DECLARE
+    v_with tsquery;
+    v_without tsquery;
+  BEGIN
+    IF p_count IS NULL OR p_count < 1 OR p_count > coalesce(cardinality(p_terms), 0) THEN
+      RETURN NULL;
+    END IF;
+    IF p_count = 1 THEN
+      RETURN (SELECT app.tsquery_or_agg(t) FROM unnest(p_terms) AS t);
+    END IF;
+    -- with the first term and p_count - 1 of the rest, or p_count of the rest
+    v_with := p_terms[1] && app.tsquery_at_least(p_terms[2:], p_count - 1);
+    v_without := app.tsquery_at_least(p_terms[2:], p_count);
+    RETURN CASE WHEN v_without IS NULL THEN v_with ELSE v_with || v_without END;
+  END
+  $$;
 
 -- Storage counts the vectors too (0004_governance's function, plus embedding_bytes); the
 -- indexer's write of embedding_bytes is checked like any growth of a document.
@@ -211,10 +258,10 @@ BEGIN
 END
 $fn$;
 
-REVOKE ALL ON FUNCTION app.queue_embeddings(), app.claim_embedding_jobs(uuid, integer, uuid),
-  ddl.install_semantic_search() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION app.queue_embeddings(), app.claim_embedding_jobs(uuid, integer, uuid)
-  TO iafactory_app, iafactory_superadmin;
+REVOKE ALL ON FUNCTION app.queue_embeddings(), app.claim_embedding_jobs(uuid, integer, uuid, double precision, integer),
+  app.tsquery_at_least(tsquery[], integer), ddl.install_semantic_search() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION app.queue_embeddings(), app.claim_embedding_jobs(uuid, integer, uuid, double precision, integer),
+  app.tsquery_at_least(tsquery[], integer) TO iafactory_app, iafactory_superadmin;
 RESET ROLE;
 
 SELECT ddl.install_semantic_search();

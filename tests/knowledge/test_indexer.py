@@ -135,3 +135,61 @@ def test_migrate_says_whether_semantic_search_is_on(database_url: str) -> None:
     done = cli_inline("migrate", database_url=database_url)
     assert done.exit_code == 0, done.output
     assert "semantic search: on (pgvector)" in done.output
+
+
+def suspended_tenant_with_a_queued_document(database_url: str) -> str:
+    """A job the server's own indexer leaves alone (it skips suspended tenants): the test
+    plays the indexers, calling the claim function as they do."""
+    [(tenant,)] = sql(
+        database_url,
+        "INSERT INTO tenants (name, slug, status) VALUES (%s, %s, 'SUSPENDED') RETURNING id::text",
+        *(["crashing-" + str(time.monotonic_ns())] * 2),
+    )
+    sql(
+        database_url,
+        "WITH d AS (INSERT INTO documents (tenant_id, title, content) VALUES (%s, 'Poison', 'Un passage.')"
+        " RETURNING tenant_id, id) INSERT INTO document_chunks"
+        " (tenant_id, document_id, position, start_offset, title, content)"
+        " SELECT tenant_id, id, 0, 0, 'Poison', 'Un passage.' FROM d",
+        tenant,
+    )
+    return str(tenant)
+
+
+def claim(database_url: str, tenant: str, *, lease_seconds: float, max_attempts: int) -> int:
+    """An indexer's claim, committed; the indexer then dies (it never writes anything else)."""
+    return len(
+        sql(
+            database_url,
+            "SELECT * FROM app.claim_embedding_jobs(NULL, 32, %s, %s, %s)",
+            tenant,
+            lease_seconds,
+            max_attempts,
+        )
+    )
+
+
+def test_a_claimed_job_waits_for_its_lease_to_lapse_before_another_indexer_takes_it(
+    database_url: str,
+) -> None:
+    require_semantic(database_url)
+    tenant = suspended_tenant_with_a_queued_document(database_url)
+    assert claim(database_url, tenant, lease_seconds=0.3, max_attempts=3) == 1
+    assert claim(database_url, tenant, lease_seconds=0.3, max_attempts=3) == 0, "the lease holds it"
+    time.sleep(0.4)
+    retried = claim(database_url, tenant, lease_seconds=0.3, max_attempts=3)
+    assert retried == 1, "once the lease lapses, a dead indexer's job is retried"
+
+
+def test_a_document_whose_indexer_dies_each_time_fails_after_max_attempts(database_url: str) -> None:
+    require_semantic(database_url)
+    tenant = suspended_tenant_with_a_queued_document(database_url)
+    for _ in range(2):
+        assert claim(database_url, tenant, lease_seconds=0.05, max_attempts=2) == 1
+        time.sleep(0.1)
+    assert claim(database_url, tenant, lease_seconds=0.05, max_attempts=2) == 0
+    [(status, attempts, error)] = sql(
+        database_url, "SELECT status, attempts, error FROM embedding_jobs WHERE tenant_id = %s", tenant
+    )
+    assert (status, attempts) == ("FAILED", 2), "no indexer takes it again"
+    assert "stopped the indexer 2 times" in error

@@ -2,10 +2,13 @@
 36 French and English documents, 72 reworded questions, half of them asked in the other
 language. Lexical search alone ranks the right document first for about 1 in 5 of them.
 
-Measured when written (PostgreSQL 15 + pgvector 0.8.0): hybrid hit@1 0.847 (61 of 72), hit@3
-0.958; semantic only 0.833 / 0.931; lexical only 0.22 / 0.29. The issue asked for hit@1 >= 0.85:
-one question short with this model, so the floor below is what it reaches, less nothing.
-bench/semantic.py prints each mode side by side.
+Measured (PostgreSQL 15 + pgvector 0.8.0, passages encoded as "title. passage"): hybrid hit@1
+0.889 (64 of 72), hit@3 0.972; semantic only the same; lexical only 0.21 / 0.28. The first
+recipe (the sum of separate title and passage vectors) reached 0.847 / 0.958. How far the
+corpus vouches for the gain: the title joined by a newline, a colon or a dash instead of a
+full stop gives 0.833 to 0.861, so recipes within about three questions of each other are
+not told apart by 72 questions; the full stop is what a sentence encoder expects, chosen on
+that ground (knowledge/embedding.py), and the floors are the issue's.
 """
 
 from typing import Any
@@ -16,7 +19,7 @@ from tests.conftest import GraphQLClient, lift_rate_limit, register
 from tests.knowledge import corpus, paraphrases
 from tests.knowledge.indexing import require_semantic, wait_indexed
 
-HIT_AT_1_FLOOR = 0.84
+HIT_AT_1_FLOOR = 0.85
 HIT_AT_3_FLOOR = 0.95
 SEARCH = """
 query($q: String!, $m: SearchMode) { searchKnowledge(query: $q, first: 10, mode: $m) { document { id } } }

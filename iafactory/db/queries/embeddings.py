@@ -1,9 +1,11 @@
 """Passage embeddings: the indexers' queue (embedding_jobs) and the vectors (chunk_embeddings).
 
-An indexer's transaction: `claim` locks a batch of one tenant's queued documents (the only
-statement that looks across tenants, through a security-definer function), `bind_tenant`
-binds the rest of the transaction to that tenant (row-level security applies from there on),
-then `pending` / `store` / `finish` write that tenant's rows with an explicit tenant_id.
+An indexer's step: `claim` leases a batch of one tenant's queued documents and counts the
+attempt (the only statement that looks across tenants, through a security-definer function;
+its own transaction, committed before any work). Then one transaction: `bind_tenant` binds it
+to that tenant (row-level security applies from there on), `hold` locks the claimed jobs,
+`pending` / `store` / `finish` write that tenant's rows with an explicit tenant_id, and
+`progressed` hands back the documents not finished yet.
 See iafactory/knowledge/indexer.py for the loop and migrations/versions/0008_semantic.py for
 the tables.
 """
@@ -34,14 +36,26 @@ async def installed(db: Database) -> bool:
 
 
 async def claim(
-    db: Database, *, previous: UUID | None, limit: int, only: UUID | None = None
+    db: Database,
+    *,
+    previous: UUID | None,
+    limit: int,
+    lease_seconds: float,
+    max_attempts: int,
+    only: UUID | None = None,
 ) -> tuple[UUID, list[UUID]] | None:
-    """(tenant, its documents) locked until the transaction ends, or None when nothing waits.
+    """(tenant, its documents) leased for `lease_seconds`, or None when nothing waits. Commit
+    before working: the attempt must count even if the worker dies.
 
     `only`: this tenant's jobs and no other's (a reindex of one tenant).
     """
     rows = await db.fetch(
-        "SELECT tenant_id, document_id FROM app.claim_embedding_jobs($1, $2, $3)", previous, limit, only
+        "SELECT tenant_id, document_id FROM app.claim_embedding_jobs($1, $2, $3, $4, $5)",
+        previous,
+        limit,
+        only,
+        lease_seconds,
+        max_attempts,
     )
     if not rows:
         return None
@@ -50,6 +64,28 @@ async def claim(
 
 async def bind_tenant(db: Database, *, tenant_id: UUID) -> None:
     await db.execute("SELECT set_config('app.tenant_id', $1, true)", str(tenant_id))
+
+
+async def hold(db: Database, *, tenant_id: UUID, document_ids: Sequence[UUID]) -> list[UUID]:
+    """Locks the claimed jobs still queued (until the transaction ends); returns them."""
+    rows = await db.fetch(
+        "SELECT document_id FROM embedding_jobs WHERE tenant_id = $1 AND document_id = ANY($2::uuid[])"
+        " AND status = 'QUEUED' ORDER BY queued_at, document_id FOR UPDATE SKIP LOCKED",
+        tenant_id,
+        list(document_ids),
+    )
+    return [row["document_id"] for row in rows]
+
+
+async def progressed(db: Database, *, tenant_id: UUID, document_ids: Sequence[UUID]) -> None:
+    """These documents got vectors but have more passages to go: free for the next step, with
+    their attempts back to 0 (progress is not a failure)."""
+    await db.execute(
+        "UPDATE embedding_jobs SET attempts = 0, lease_expires_at = NULL"
+        " WHERE tenant_id = $1 AND document_id = ANY($2::uuid[]) AND status = 'QUEUED'",
+        tenant_id,
+        list(document_ids),
+    )
 
 
 async def pending(
@@ -137,12 +173,12 @@ async def refuse(db: Database, *, tenant_id: UUID, document_id: UUID, error: str
 async def record_failure(
     db: Database, *, tenant_id: UUID, document_ids: Sequence[UUID], error: str, max_attempts: int
 ) -> int:
-    """One more failed attempt for each; FAILED once `max_attempts` are used. Returns how many
-    failed for good."""
+    """A step failed (its attempt was counted by `claim`): FAILED once `max_attempts` are used,
+    else free for another try at once. Returns how many failed for good."""
     rows = await db.fetch(
-        "UPDATE embedding_jobs SET attempts = attempts + 1,"
-        " status = CASE WHEN attempts + 1 >= $4 THEN 'FAILED' ELSE status END,"
-        " error = CASE WHEN attempts + 1 >= $4 THEN $3 END"
+        "UPDATE embedding_jobs SET lease_expires_at = NULL,"
+        " status = CASE WHEN attempts >= $4 THEN 'FAILED' ELSE status END,"
+        " error = CASE WHEN attempts >= $4 THEN $3 END"
         " WHERE tenant_id = $1 AND document_id = ANY($2::uuid[]) AND status = 'QUEUED' RETURNING status",
         tenant_id,
         list(document_ids),

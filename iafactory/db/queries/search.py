@@ -19,13 +19,19 @@ its best passage, and its snippet comes from that passage.
 
 Hybrid search (the default where semantic search is on) ranks by meaning first: candidates are
 the passages nearest to the query's vector (app.nearest_chunks: HNSW, this tenant and model
-only) plus the passages that match nearly all the query's words; a passage scores its cosine
-similarity plus a bonus for matching the words, which only counts above a lexical score of
-LEXICAL_THRESHOLD. Rank fusion, or any weight on partial word matches, hurt paraphrases
+only) plus the passages that contain more than half the query's words; a passage scores its
+cosine similarity plus a bonus for matching the words, which only counts above a lexical score
+of LEXICAL_THRESHOLD. Rank fusion, or any weight on partial word matches, hurt paraphrases
 (a shared "jour" or "day" says little); matching every word of a short query (an identifier,
 a name, a code) is strong evidence, and the bonus lets it win. Measured in bench/semantic.py.
 A passage not embedded yet (just added) is a candidate when it matches any word, and its
 lexical score stands in for its cosine. score = (cosine + bonus) / (1 + weight).
+
+The lexical half is bounded, so that a search costs the same in a tenant of 100,000 passages
+where every query word is common: the bonus needs a lexical score above 0.6, hence a coverage
+above one half, so the full-text index is asked only for passages with that many words
+(app.tsquery_at_least), LEXICAL_CANDIDATES at most, and only those, the nearest passages and
+the unembedded ones are scored (ts_rank_cd and coverage), never every passage sharing a word.
 """
 
 from __future__ import annotations
@@ -54,7 +60,12 @@ MIN_SIMILARITY = 0.45
 # read per document asked for (a document may have several close passages).
 LEXICAL_THRESHOLD = 0.6
 LEXICAL_WEIGHT = 0.3
-LEXICAL_CANDIDATES = 100
+# Bounds on the lexical half of a hybrid search (its cost must not grow with the tenant):
+# passages with most of the query's words, found by the full-text index; the query words
+# (the longest) that index lookup uses; the latest documents still without vectors.
+LEXICAL_CANDIDATES = 200
+KEY_TERMS = 6
+UNEMBEDDED_DOCUMENTS = 100
 NEAREST_PER_HIT = 4
 MIN_NEAREST = 40
 
@@ -63,9 +74,16 @@ WITH words AS (
   SELECT w.ordinality AS n, app.word_query(w.word) AS exact, app.fold(w.word) AS folded
     FROM unnest($2::text[]) WITH ORDINALITY AS w (word)
 ),
+-- Known words first (one index probe each): only the others look for their nearest words.
+unknown AS MATERIALIZED (
+  SELECT words.n, words.folded FROM words
+   WHERE $3 AND length(words.folded) >= 4
+     AND NOT EXISTS (SELECT FROM knowledge_words AS known
+                      WHERE known.tenant_id = $1 AND known.word = words.folded)
+),
 alternatives AS (
   SELECT words.n, app.tsquery_or_agg(app.word_query(near.word)) AS query, max(near.similarity) AS similarity
-    FROM words
+    FROM unknown AS words
    CROSS JOIN LATERAL (
      SELECT k.word, greatest(similarity(k.word, words.folded),
                              0.8 * word_similarity(words.folded, k.word)) AS similarity
@@ -74,13 +92,11 @@ alternatives AS (
       ORDER BY 2 DESC, k.word
       LIMIT {ALTERNATIVES}
    ) AS near
-   WHERE $3 AND length(words.folded) >= 4 AND near.similarity >= {MIN_SIMILARITY}
-     AND NOT EXISTS (SELECT FROM knowledge_words AS known
-                      WHERE known.tenant_id = $1 AND known.word = words.folded)
+   WHERE near.similarity >= {MIN_SIMILARITY}
    GROUP BY words.n
 ),
 terms AS (
-  SELECT words.n, words.exact, alternatives.query AS fuzzy,
+  SELECT words.n, words.folded, words.exact, alternatives.query AS fuzzy,
          alternatives.similarity
     FROM words LEFT JOIN alternatives USING (n)
    WHERE words.exact IS NOT NULL OR alternatives.query IS NOT NULL
@@ -131,37 +147,60 @@ candidates AS (
 # $11: the weight of the lexical bonus (0: semantic only).
 HYBRID = f"""
 {_WORDS},
-lexical AS (
-  SELECT c.id AS chunk_id, {_LEXICAL_SCORE} AS lexical
-{_MATCHING} AND $11::float8 > 0
-),
-strong AS (
-  SELECT chunk_id FROM lexical WHERE lexical > {LEXICAL_THRESHOLD}
-   ORDER BY lexical DESC, chunk_id LIMIT {LEXICAL_CANDIDATES}
-),
-unembedded AS (
-  SELECT l.chunk_id FROM lexical AS l
-   WHERE NOT EXISTS (SELECT FROM chunk_embeddings AS e
-                      WHERE e.tenant_id = $1 AND e.chunk_id = l.chunk_id AND e.model = $9)
-   ORDER BY l.lexical DESC, l.chunk_id LIMIT {LEXICAL_CANDIDATES}
-),
 nearest AS (
   SELECT n.chunk_id, n.similarity FROM app.nearest_chunks($1, $9, $8::text::public.vector, $10, $4) AS n
 ),
-candidates AS (
-  SELECT c.document_id, c.position, c.language, c.content,
-         greatest(0, (coalesce(n.similarity, -(e.embedding OPERATOR(public.<#>) $8::text::public.vector),
-                               l.lexical, 0)
-                      + $11::float8 * greatest(0, coalesce(l.lexical, 0) - {LEXICAL_THRESHOLD})
-                            / (1 - {LEXICAL_THRESHOLD})) / (1 + $11::float8)) AS score
-    FROM (SELECT chunk_id FROM nearest UNION SELECT chunk_id FROM strong
+-- Only a passage with more than half the query's words can earn the bonus; it then has at
+-- least `need` of the KEY_TERMS longest words (the other words cannot make up the rest).
+most_words AS (
+  SELECT app.tsquery_at_least(array_agg(k.term ORDER BY k.r),
+                              greatest(1, query.words / 2 + 1 - (query.words - count(*)))::integer) AS term
+    FROM (SELECT coalesce(exact || fuzzy, exact, fuzzy) AS term,
+                 row_number() OVER (ORDER BY length(folded) DESC, n) AS r FROM terms) AS k, query
+   WHERE k.r <= {KEY_TERMS} AND $11::float8 > 0
+   GROUP BY query.words
+),
+matched AS (
+  SELECT c.id AS chunk_id FROM document_chunks AS c, most_words AS m
+   WHERE c.tenant_id = $1 AND c.search_vector @@ m.term
+     AND ($4::uuid IS NULL OR EXISTS (SELECT FROM documents AS d WHERE d.tenant_id = $1
+                                       AND d.id = c.document_id AND d.project_id = $4))
+   LIMIT {LEXICAL_CANDIDATES}
+),
+-- Just added: passages of the latest documents still waiting for their vectors.
+unembedded AS (
+  SELECT c.id AS chunk_id
+    FROM (SELECT j.document_id FROM embedding_jobs AS j WHERE j.tenant_id = $1 AND $11::float8 > 0
+           ORDER BY j.queued_at DESC LIMIT {UNEMBEDDED_DOCUMENTS}) AS j
+    JOIN document_chunks AS c ON c.tenant_id = $1 AND c.document_id = j.document_id
+   CROSS JOIN query
+   WHERE c.search_vector @@ query.any_word
+     AND NOT EXISTS (SELECT FROM chunk_embeddings AS e
+                      WHERE e.tenant_id = $1 AND e.chunk_id = c.id AND e.model = $9)
+     AND ($4::uuid IS NULL OR EXISTS (SELECT FROM documents AS d WHERE d.tenant_id = $1
+                                       AND d.id = c.document_id AND d.project_id = $4))
+),
+scored AS (
+  SELECT k.chunk_id, c.document_id, c.position, c.language, c.content,
+         CASE WHEN $11::float8 > 0 AND c.search_vector @@ query.any_word THEN {_LEXICAL_SCORE} END AS lexical
+    FROM (SELECT chunk_id FROM nearest UNION SELECT chunk_id FROM matched
           UNION SELECT chunk_id FROM unembedded) AS k
     JOIN document_chunks AS c ON c.tenant_id = $1 AND c.id = k.chunk_id
-    LEFT JOIN nearest AS n ON n.chunk_id = k.chunk_id
-    LEFT JOIN lexical AS l ON l.chunk_id = k.chunk_id
-    LEFT JOIN chunk_embeddings AS e
-           ON n.chunk_id IS NULL AND e.tenant_id = $1 AND e.chunk_id = k.chunk_id AND e.model = $9
+   CROSS JOIN query
 ),
+fused AS (
+  SELECT s.document_id, s.position, s.language, s.content,
+         greatest(0, (coalesce(n.similarity, -(e.embedding OPERATOR(public.<#>) $8::text::public.vector),
+                               s.lexical, 0)
+                      + $11::float8 * greatest(0, coalesce(s.lexical, 0) - {LEXICAL_THRESHOLD})
+                            / (1 - {LEXICAL_THRESHOLD})) / (1 + $11::float8)) AS score
+    FROM scored AS s
+    LEFT JOIN nearest AS n ON n.chunk_id = s.chunk_id
+    LEFT JOIN chunk_embeddings AS e
+           ON n.chunk_id IS NULL AND e.tenant_id = $1 AND e.chunk_id = s.chunk_id AND e.model = $9
+),
+-- A score of 0 (no closer in meaning than unrelated text, no bonus from the words) is no result.
+candidates AS (SELECT * FROM fused WHERE score > 0),
 {_BEST}"""
 
 

@@ -248,6 +248,7 @@ async def latency(
     chunks: int,
     queries: int,
     explain: str | None = None,
+    modes: tuple[str, ...] = MODES,
 ) -> None:
     base = paragraphs(4000, seed=7)
     started = time.perf_counter()
@@ -281,7 +282,7 @@ async def latency(
         if explain:
             plan = await explained(pool, encoder, tenants[0], kinds["phrases"][0])
             await asyncio.to_thread(Path(explain, f"hybrid-{count}.txt").write_text, plan)
-        for mode in ("HYBRID", "SEMANTIC", "LEXICAL"):
+        for mode in modes:
             for kind, texts in kinds.items():
                 print(f"    {mode:8s} {kind:9s} {await timings(pool, encoder, tenants[0], texts, mode)}")
         print(f"    load average after: {load_average()}")
@@ -308,7 +309,7 @@ async def run(url: str, args: argparse.Namespace) -> None:
         if args.index:
             await throughput(pool, admin, args.index)
         print("search latency:")
-        await latency(pool, encoder, admin, args.chunks, args.queries, args.explain)
+        await latency(pool, encoder, admin, args.chunks, args.queries, args.explain, tuple(args.modes))
     finally:
         await admin.close()
         await pool.close()
@@ -322,6 +323,7 @@ if __name__ == "__main__":
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--explain", help="a folder for EXPLAIN ANALYZE of a hybrid search")
+    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES), help="modes timed")
     arguments = parser.parse_args()
     with (
         tempfile.TemporaryDirectory() as work,

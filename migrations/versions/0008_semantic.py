@@ -160,6 +160,27 @@ CREATE FUNCTION app.tsquery_at_least(p_terms tsquery[], p_count integer) RETURNS
   END
   $$;
 
+-- A tenant's passages (of one project, when given) that match p_query, p_limit at most, found
+-- as the planner sees fit for THIS query: EXECUTE plans it with the query as a constant, so
+-- the column's statistics tell rare words (the full-text index) from common ones (a scan that
+-- stops at p_limit). Inside the search statement the query is computed, and the planner's
+-- blind guess scanned a whole 100,000-passage tenant for rare words. RLS applies (invoker).
+CREATE FUNCTION app.chunks_matching(p_tenant uuid, p_query tsquery, p_project uuid, p_limit integer)
+  RETURNS SETOF uuid
+  LANGUAGE plpgsql STABLE SET search_path = pg_catalog, public, pg_temp
+  AS $$
+  BEGIN
+    IF p_query IS NULL OR p_limit IS NULL OR p_limit < 1 THEN
+      RETURN;
+    END IF;
+    RETURN QUERY EXECUTE format(
+      'SELECT c.id FROM document_chunks AS c WHERE c.tenant_id = $1 AND c.search_vector @@ %L::tsquery'
+      ' AND ($2::uuid IS NULL OR EXISTS (SELECT FROM documents AS d WHERE d.tenant_id = $1'
+      ' AND d.id = c.document_id AND d.project_id = $2)) LIMIT $3', p_query)
+      USING p_tenant, p_project, p_limit;
+  END
+  $$;
+
 -- Storage counts the vectors too (0004_governance's function, plus embedding_bytes); the
 -- indexer's write of embedding_bytes is checked like any growth of a document.
 DROP INDEX documents_tenant_size;
@@ -259,9 +280,11 @@ END
 $fn$;
 
 REVOKE ALL ON FUNCTION app.queue_embeddings(), app.claim_embedding_jobs(uuid, integer, uuid, double precision, integer),
-  app.tsquery_at_least(tsquery[], integer), ddl.install_semantic_search() FROM PUBLIC;
+  app.tsquery_at_least(tsquery[], integer), app.chunks_matching(uuid, tsquery, uuid, integer),
+  ddl.install_semantic_search() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION app.queue_embeddings(), app.claim_embedding_jobs(uuid, integer, uuid, double precision, integer),
-  app.tsquery_at_least(tsquery[], integer) TO iafactory_app, iafactory_superadmin;
+  app.tsquery_at_least(tsquery[], integer), app.chunks_matching(uuid, tsquery, uuid, integer)
+  TO iafactory_app, iafactory_superadmin;
 RESET ROLE;
 
 SELECT ddl.install_semantic_search();

@@ -86,3 +86,13 @@ def test_in_sql_a_tenant_sees_no_vector_of_another_even_when_it_asks_for_them(
         (0,)
     ]
     assert as_app(database_url, None, "SELECT count(*) FROM chunk_embeddings") == [(0,)], "no tenant, no rows"
+
+
+def test_in_sql_the_lexical_lookup_of_hybrid_search_finds_no_passage_of_another_tenant(
+    database_url: str, tenants: dict[str, Any]
+) -> None:
+    a_id, b_id = tenants["a"].tenant_id, tenants["b"].tenant_id
+    matching = "SELECT * FROM app.chunks_matching(%s, app.word_query('TVA'), NULL, 10)"
+    assert as_app(database_url, a_id, matching, a_id), "A finds its own passage by its words"
+    assert as_app(database_url, b_id, matching, a_id) == [], "B asking for A's finds nothing"
+    assert as_app(database_url, None, matching, a_id) == [], "no tenant, no rows"

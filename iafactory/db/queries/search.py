@@ -24,14 +24,16 @@ cosine similarity plus a bonus for matching the words, which only counts above a
 of LEXICAL_THRESHOLD. Rank fusion, or any weight on partial word matches, hurt paraphrases
 (a shared "jour" or "day" says little); matching every word of a short query (an identifier,
 a name, a code) is strong evidence, and the bonus lets it win. Measured in bench/semantic.py.
-A passage not embedded yet (just added) is a candidate when it matches any word, and its
-lexical score stands in for its cosine. score = (cosine + bonus) / (1 + weight).
+A passage not embedded yet (of the UNEMBEDDED_DOCUMENTS documents queued last: just added) is
+a candidate when it matches any word, and its lexical score stands in for its cosine.
+score = (cosine + bonus) / (1 + weight); a score of 0 is no result.
 
-The lexical half is bounded, so that a search costs the same in a tenant of 100,000 passages
-where every query word is common: the bonus needs a lexical score above 0.6, hence a coverage
-above one half, so the full-text index is asked only for passages with that many words
-(app.tsquery_at_least), LEXICAL_CANDIDATES at most, and only those, the nearest passages and
-the unembedded ones are scored (ts_rank_cd and coverage), never every passage sharing a word.
+The lexical half is bounded, so that a search costs about the same in a tenant of 100,000
+passages where every query word is common. The bonus needs a lexical score above 0.6, hence
+more than half the query's words, so the full-text index is asked only for such passages
+(app.tsquery_at_least, app.chunks_matching): LEXICAL_CANDIDATES at most with all the words,
+as many with more than half. Only those, the nearest passages and the unembedded ones are
+scored (coverage and ts_rank_cd), never every passage that shares a word with the query.
 """
 
 from __future__ import annotations
@@ -152,20 +154,24 @@ nearest AS (
 ),
 -- Only a passage with more than half the query's words can earn the bonus; it then has at
 -- least `need` of the KEY_TERMS longest words (the other words cannot make up the rest).
-most_words AS (
-  SELECT app.tsquery_at_least(array_agg(k.term ORDER BY k.r),
-                              greatest(1, query.words / 2 + 1 - (query.words - count(*)))::integer) AS term
+-- Those with all of them are looked up first: when thousands qualify, they are the best.
+key_terms AS (
+  SELECT array_agg(k.term ORDER BY k.r) AS terms,
+         greatest(1, query.words / 2 + 1 - (query.words - count(*)))::integer AS need
     FROM (SELECT coalesce(exact || fuzzy, exact, fuzzy) AS term,
                  row_number() OVER (ORDER BY length(folded) DESC, n) AS r FROM terms) AS k, query
    WHERE k.r <= {KEY_TERMS} AND $11::float8 > 0
    GROUP BY query.words
 ),
 matched AS (
-  SELECT c.id AS chunk_id FROM document_chunks AS c, most_words AS m
-   WHERE c.tenant_id = $1 AND c.search_vector @@ m.term
-     AND ($4::uuid IS NULL OR EXISTS (SELECT FROM documents AS d WHERE d.tenant_id = $1
-                                       AND d.id = c.document_id AND d.project_id = $4))
-   LIMIT {LEXICAL_CANDIDATES}
+  SELECT m.chunk_id FROM key_terms AS k
+   CROSS JOIN LATERAL app.chunks_matching($1, app.tsquery_at_least(k.terms, cardinality(k.terms)), $4,
+                                          {LEXICAL_CANDIDATES}) AS m (chunk_id)
+  UNION
+  SELECT m.chunk_id FROM key_terms AS k
+   CROSS JOIN LATERAL app.chunks_matching($1, app.tsquery_at_least(k.terms, k.need), $4,
+                                          {LEXICAL_CANDIDATES}) AS m (chunk_id)
+   WHERE k.need < cardinality(k.terms)
 ),
 -- Just added: passages of the latest documents still waiting for their vectors.
 unembedded AS (
@@ -180,7 +186,7 @@ unembedded AS (
      AND ($4::uuid IS NULL OR EXISTS (SELECT FROM documents AS d WHERE d.tenant_id = $1
                                        AND d.id = c.document_id AND d.project_id = $4))
 ),
-scored AS (
+scored AS MATERIALIZED (
   SELECT k.chunk_id, c.document_id, c.position, c.language, c.content,
          CASE WHEN $11::float8 > 0 AND c.search_vector @@ query.any_word THEN {_LEXICAL_SCORE} END AS lexical
     FROM (SELECT chunk_id FROM nearest UNION SELECT chunk_id FROM matched
@@ -190,14 +196,15 @@ scored AS (
 ),
 fused AS (
   SELECT s.document_id, s.position, s.language, s.content,
-         greatest(0, (coalesce(n.similarity, -(e.embedding OPERATOR(public.<#>) $8::text::public.vector),
+         greatest(0, (coalesce(n.similarity,
+                               (SELECT -(e.embedding OPERATOR(public.<#>) $8::text::public.vector)
+                                  FROM chunk_embeddings AS e
+                                 WHERE e.tenant_id = $1 AND e.chunk_id = s.chunk_id AND e.model = $9),
                                s.lexical, 0)
                       + $11::float8 * greatest(0, coalesce(s.lexical, 0) - {LEXICAL_THRESHOLD})
                             / (1 - {LEXICAL_THRESHOLD})) / (1 + $11::float8)) AS score
     FROM scored AS s
     LEFT JOIN nearest AS n ON n.chunk_id = s.chunk_id
-    LEFT JOIN chunk_embeddings AS e
-           ON n.chunk_id IS NULL AND e.tenant_id = $1 AND e.chunk_id = s.chunk_id AND e.model = $9
 ),
 -- A score of 0 (no closer in meaning than unrelated text, no bonus from the words) is no result.
 candidates AS (SELECT * FROM fused WHERE score > 0),

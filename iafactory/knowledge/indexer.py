@@ -97,6 +97,15 @@ class Indexer:
                 self._pool, request_id="indexer", statement_timeout_ms=STATEMENT_TIMEOUT_MS
             ) as db:
                 return await self._index(db, *claimed)
+        except asyncio.CancelledError:
+            # Stopping (a deploy, SIGTERM) is not the batch's fault: another indexer may take
+            # it now rather than after the lease, and the attempt does not count.
+            with contextlib.suppress(Exception):
+                async with autonomous_transaction(
+                    self._pool, request_id="indexer", tenant_id=claimed[0]
+                ) as db:
+                    await embeddings.give_back(db, tenant_id=claimed[0], document_ids=claimed[1])
+            raise
         except CONNECTION_ERRORS:
             raise
         except Exception as error:

@@ -2,13 +2,18 @@
 words at once and by meaning once Document.indexedAt is set; its vectors carry the model
 that made them, count toward the storage quota, and go with the document."""
 
+import asyncio
+import contextlib
 import time
 from typing import Any
+from uuid import UUID
 
+import asyncpg
 import psycopg
 import pytest
 
-from iafactory.knowledge.embedding import MODEL, VECTOR_BYTES
+from iafactory.knowledge.embedding import MODEL, VECTOR_BYTES, Encoder
+from iafactory.knowledge.indexer import Indexer
 from tests.conftest import GraphQLClient, lift_rate_limit, register
 from tests.helpers import cli_inline
 from tests.knowledge.indexing import require_semantic, wait_indexed
@@ -193,3 +198,35 @@ def test_a_document_whose_indexer_dies_each_time_fails_after_max_attempts(databa
     )
     assert (status, attempts) == ("FAILED", 2), "no indexer takes it again"
     assert "stopped the indexer 2 times" in error
+
+
+def test_an_indexer_stopped_mid_batch_hands_it_back_at_once_with_its_attempt_uncounted(
+    database_url: str,
+) -> None:
+    require_semantic(database_url)
+    tenant = suspended_tenant_with_a_queued_document(database_url)
+
+    async def stop_while_encoding() -> None:
+        pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
+        indexer = Indexer(pool, Encoder(threads=1))  # loading the model (~1 s) is the window
+        try:
+            step = asyncio.create_task(indexer.step(only=UUID(tenant)))
+            for _ in range(1000):  # until the step has claimed its batch (20 s at most)
+                if await pool.fetchval(LEASED, UUID(tenant)):
+                    break
+                await asyncio.sleep(0.02)
+            step.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await step
+        finally:
+            indexer.close()
+            await pool.close()
+
+    asyncio.run(stop_while_encoding())
+    [(attempts, lease)] = sql(
+        database_url, "SELECT attempts, lease_expires_at FROM embedding_jobs WHERE tenant_id = %s", tenant
+    )
+    assert (attempts, lease) == (0, None), "stopping is not the batch's fault"
+
+
+LEASED = "SELECT 1 FROM embedding_jobs WHERE tenant_id = $1 AND lease_expires_at IS NOT NULL"

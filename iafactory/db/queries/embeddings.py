@@ -170,6 +170,16 @@ async def refuse(db: Database, *, tenant_id: UUID, document_id: UUID, error: str
     )
 
 
+async def give_back(db: Database, *, tenant_id: UUID, document_ids: Sequence[UUID]) -> None:
+    """The indexer is stopping mid-batch: the jobs are free at once, their attempt uncounted."""
+    await db.execute(
+        "UPDATE embedding_jobs SET attempts = greatest(attempts - 1, 0), lease_expires_at = NULL"
+        " WHERE tenant_id = $1 AND document_id = ANY($2::uuid[]) AND status = 'QUEUED'",
+        tenant_id,
+        list(document_ids),
+    )
+
+
 async def record_failure(
     db: Database, *, tenant_id: UUID, document_ids: Sequence[UUID], error: str, max_attempts: int
 ) -> int:

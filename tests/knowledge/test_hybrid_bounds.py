@@ -50,6 +50,7 @@ def test_the_lexical_lookup_returns_no_more_than_its_limit(database_url: str) ->
             " SELECT tenant_id, id, 0, 0, 'Note', 'Le même mot partout' FROM d",
             (tenant,),
         )
+        connection.execute("SELECT set_config('app.tenant_id', %s::text, true)", (tenant,))
         found = connection.execute(
             "SELECT count(*) FROM app.chunks_matching(%s, app.word_query('partout'), NULL, 7)", (tenant,)
         ).fetchone()[0]

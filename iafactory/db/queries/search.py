@@ -113,11 +113,12 @@ _LEXICAL_SCORE = f"""
                                       WHEN c.search_vector @@ t.fuzzy THEN t.similarity
                                       ELSE 0 END) FROM terms AS t) / query.words
   + {RANK_WEIGHT} * ts_rank_cd(c.search_vector, query.any_word, 2 | 32)"""
+# Every passage with a query word, through the full-text index (app.chunks_matching: under
+# row-level security a plain `search_vector @@ query` cannot use it and reads every passage).
 _MATCHING = """
-    FROM document_chunks AS c, query
-   WHERE c.tenant_id = $1 AND c.search_vector @@ query.any_word
-     AND ($4::uuid IS NULL OR EXISTS (SELECT FROM documents AS d WHERE d.tenant_id = $1
-                                       AND d.id = c.document_id AND d.project_id = $4))"""
+    FROM query
+   CROSS JOIN LATERAL app.chunks_matching($1, query.any_word, $4, NULL) AS m (chunk_id)
+    JOIN document_chunks AS c ON c.tenant_id = $1 AND c.id = m.chunk_id"""
 # The best passage of each candidate document, the best `first` documents, their snippets.
 _BEST = f"""
 best AS (

@@ -21,6 +21,7 @@ from tests.support.graphql import GraphQLClient, register
 
 ADD = "mutation($i: AddDocumentInput!) { addDocument(input: $i) { id indexedAt } }"
 DOCUMENT = "query($id: ID!) { document(id: $id) { indexedAt } }"
+DELETE = "mutation($id: ID!) { deleteDocument(id: $id) }"
 LONG = "\n\n".join(
     f"Paragraphe {n} : les réseaux de neurones apprennent des exemples. " * 12 for n in range(6)
 )
@@ -89,6 +90,18 @@ def test_a_deleted_document_takes_its_vectors_with_it(
     assert sql(
         database_url, "SELECT count(*) FROM chunk_embeddings WHERE tenant_id = %s", owner.tenant_id
     ) == [(0,)]
+
+
+def test_a_document_deleted_while_it_is_being_indexed_is_deleted_without_error(
+    client: GraphQLClient, owner: Any
+) -> None:
+    # The indexer locks the document before its job, as a deletion does: taken in the other
+    # order, a deletion during a batch deadlocked with it (INTERNAL after deadlock_timeout).
+    for attempt in range(20):
+        added = add(client, owner.access_token)
+        time.sleep(0.01 * (attempt % 10))  # somewhere inside the indexer's batch
+        body = client.execute(DELETE, {"id": added["id"]}, token=owner.access_token)
+        assert body == {"data": {"deleteDocument": True}}, body
 
 
 def test_vectors_that_do_not_fit_the_storage_quota_leave_the_document_found_by_its_words(

@@ -61,12 +61,24 @@ async def claim(
 
 
 async def hold(db: Database, *, tenant_id: UUID, document_ids: Sequence[UUID]) -> list[UUID]:
-    """Locks the claimed jobs still queued (until the transaction ends); returns them."""
+    """Locks the claimed documents and their jobs still queued (until the transaction ends);
+    returns them.
+
+    The documents first, as a deletion does (`deleteDocument` locks the document, then its
+    cascade reaches the passages and the job): taken in the other order, a deletion during a
+    batch deadlocked with it. A document being deleted is skipped, not waited for.
+    """
+    documents = await db.fetch(
+        "SELECT id FROM documents WHERE tenant_id = $1 AND id = ANY($2::uuid[])"
+        " ORDER BY id FOR NO KEY UPDATE SKIP LOCKED",
+        tenant_id,
+        list(document_ids),
+    )
     rows = await db.fetch(
         "SELECT document_id FROM embedding_jobs WHERE tenant_id = $1 AND document_id = ANY($2::uuid[])"
         " AND status = 'QUEUED' ORDER BY queued_at, document_id FOR UPDATE SKIP LOCKED",
         tenant_id,
-        list(document_ids),
+        [row["id"] for row in documents],
     )
     return [row["document_id"] for row in rows]
 

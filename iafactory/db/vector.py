@@ -25,6 +25,16 @@ HOW_TO_ENABLE = (
 )
 
 
+# The server has pgvector but the login may not create it in this database (it is not a
+# trusted extension): someone who may does it once.
+HOW_TO_CREATE = (
+    "have a superuser (or the managed service's admin role) run `CREATE EXTENSION vector;` in"
+    " this database, or run `iafactory migrate` once with such a login in DATABASE_URL, then"
+    " run `iafactory migrate` again."
+)
+HOW_TO_UPGRADE = "upgrade pgvector on the PostgreSQL server, then run `iafactory migrate` again."
+
+
 @dataclass(frozen=True, slots=True)
 class VectorStatus:
     installed: bool
@@ -33,7 +43,15 @@ class VectorStatus:
     def message(self) -> str:
         if self.installed:
             return "semantic search: on (pgvector)"
-        return f"semantic search: OFF, {self.reason}. Lexical search works. To enable it, {HOW_TO_ENABLE}"
+        if self.reason.startswith("the login role may not"):
+            how = HOW_TO_CREATE
+        elif "too old" in self.reason:
+            how = HOW_TO_UPGRADE
+        elif "not migrated" in self.reason:
+            how = "run `iafactory migrate`."
+        else:
+            how = HOW_TO_ENABLE
+        return f"semantic search: OFF, {self.reason}. Lexical search works. To enable it, {how}"
 
 
 def _psycopg_url(database_url: str) -> str:

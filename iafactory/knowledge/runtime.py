@@ -20,7 +20,6 @@ import structlog
 from iafactory.db.queries import embeddings
 from iafactory.db.queries.search import LEXICAL_WEIGHT, Meaning
 from iafactory.db.scope import DbRole, transaction
-from iafactory.db.vector import HOW_TO_ENABLE
 from iafactory.knowledge.embedding import MODEL, Encoder, to_sql
 from iafactory.knowledge.indexer import Indexer, IndexerLoop
 from iafactory.settings import Settings
@@ -58,8 +57,11 @@ class SemanticSearch:
         async with transaction(pool, role=DbRole.APP, request_id="semantic-start") as db:
             installed = await embeddings.installed(db)
         if not installed:
-            log.warning(f"semantic search is OFF: the database lacks pgvector; to enable it, {HOW_TO_ENABLE}")
-            return cls(reason="the database server lacks the pgvector extension")
+            log.warning(
+                "semantic search is OFF: this database lacks the pgvector extension;"
+                " `iafactory migrate` says what is missing and how to enable it"
+            )
+            return cls(reason="this database lacks the pgvector extension (`iafactory migrate` says why)")
         encoder = Encoder(threads=settings.embedding_threads)
         # Loaded in the background: the server is ready at once, the first search waits.
         loading = asyncio.ensure_future(asyncio.to_thread(encoder.load))

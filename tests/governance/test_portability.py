@@ -21,9 +21,10 @@ import pytest
 
 from iafactory.governance import operations
 from iafactory.governance.portability import WITHHELD_COLUMNS, PortabilityError
+from iafactory.knowledge.embedding import MODEL
 from tests.governance.helpers import override, upload
 from tests.helpers import add_member, cli, login
-from tests.knowledge.indexing import semantic_installed, wait_indexed
+from tests.knowledge.indexing import require_semantic, semantic_installed, wait_indexed
 from tests.support.database import on_database, sql
 from tests.support.graphql import Account, GraphQLClient, register
 from tests.support.server import Server
@@ -178,6 +179,34 @@ def test_export_delete_import_restores_the_tenant_identically_and_touches_no_oth
     fresh = login(client, alice.email, tenant_slug=alice.tenant_slug)["accessToken"]
     names = client.data("{ projects { nodes { name } } }", token=fresh)["projects"]["nodes"]
     assert names == [{"name": "Atlas"}], "the owner signs in again and finds the data"
+
+
+def test_an_import_gives_new_vectors_to_documents_exported_with_another_models_vectors(
+    gov_client: GraphQLClient, database_url: str, tmp_path: Path, new_tenant: Callable[..., Account]
+) -> None:
+    require_semantic(database_url)
+    alice = new_tenant("remodel")
+    gov_client.data(
+        'mutation { addDocument(input: {title: "TVA", content: "La TVA est due le 20."}) { id } }',
+        token=alice.access_token,
+    )
+    wait_indexed(gov_client, alice.access_token)
+    tenant = uuid.UUID(alice.tenant_id)
+    sql(database_url, "UPDATE chunk_embeddings SET model = 'an-older-model' WHERE tenant_id = $1", tenant)
+    path = tmp_path / "remodel.jsonl"
+    export(database_url, alice.tenant_slug, path)
+    erase(database_url, alice.tenant_slug)
+    assert restore(database_url, path) is None
+    deadline = time.monotonic() + 60
+    while True:
+        models = sql(database_url, "SELECT DISTINCT model FROM chunk_embeddings WHERE tenant_id = $1", tenant)
+        unindexed = sql(
+            database_url, "SELECT count(*) FROM documents WHERE tenant_id = $1 AND indexed_at IS NULL", tenant
+        )[0][0]
+        if [row[0] for row in models] == [MODEL] and unindexed == 0:
+            break
+        assert time.monotonic() < deadline, f"still {models} and {unindexed} unindexed after the import"
+        time.sleep(0.2)
 
 
 @pytest.mark.slow

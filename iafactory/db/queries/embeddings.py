@@ -209,24 +209,34 @@ async def record_failure(
 
 async def queue_stale(db: Database, *, tenant_id: UUID | None, model: str = MODEL) -> int:
     """Queues every document (of one tenant, or all) that lacks a vector of `model` for some
-    passage or is not marked indexed, failed ones included. Returns how many were queued.
-    Without the pgvector part, every document not marked indexed (all of them)."""
-    if not await db.fetchval("SELECT to_regclass('public.chunk_embeddings') IS NOT NULL"):
+    passage or is not marked indexed, failed ones included, and marks them not indexed
+    (`Document.indexedAt` is null until the indexer gives them vectors of `model`). Returns
+    how many were queued. Without the pgvector part (a database that cannot hold vectors, an
+    import's vectors skipped): every document, marked not indexed, its vectors counted as no
+    storage; they are embedded once pgvector is installed."""
+    if not await installed(db):
         status: str = await db.execute(
-            "INSERT INTO embedding_jobs (tenant_id, document_id) SELECT tenant_id, id FROM documents"
-            " WHERE ($1::uuid IS NULL OR tenant_id = $1) AND indexed_at IS NULL ORDER BY 1, 2"
+            "WITH reset AS ("
+            "  UPDATE documents SET indexed_at = NULL, embedding_bytes = 0"
+            "   WHERE ($1::uuid IS NULL OR tenant_id = $1) AND (indexed_at IS NOT NULL OR embedding_bytes > 0))"
+            " INSERT INTO embedding_jobs (tenant_id, document_id) SELECT tenant_id, id FROM documents"
+            " WHERE $1::uuid IS NULL OR tenant_id = $1 ORDER BY 1, 2"
             " ON CONFLICT (tenant_id, document_id) DO NOTHING",
             tenant_id,
         )
         return int(status.rsplit(" ", 1)[-1])
     status = await db.execute(
-        "INSERT INTO embedding_jobs AS j (tenant_id, document_id)"
-        " SELECT d.tenant_id, d.id FROM documents d"
-        " WHERE ($1::uuid IS NULL OR d.tenant_id = $1) AND (d.indexed_at IS NULL OR EXISTS ("
-        "   SELECT FROM document_chunks c WHERE c.tenant_id = d.tenant_id AND c.document_id = d.id"
-        "      AND NOT EXISTS (SELECT FROM chunk_embeddings e"
-        "                       WHERE e.tenant_id = c.tenant_id AND e.chunk_id = c.id AND e.model = $2)))"
-        " ORDER BY 1, 2"
+        "WITH stale AS ("
+        "  SELECT d.tenant_id, d.id, d.indexed_at FROM documents d"
+        "   WHERE ($1::uuid IS NULL OR d.tenant_id = $1) AND (d.indexed_at IS NULL OR EXISTS ("
+        "     SELECT FROM document_chunks c WHERE c.tenant_id = d.tenant_id AND c.document_id = d.id"
+        "        AND NOT EXISTS (SELECT FROM chunk_embeddings e"
+        "                         WHERE e.tenant_id = c.tenant_id AND e.chunk_id = c.id AND e.model = $2)))),"
+        " reset AS ("
+        "  UPDATE documents d SET indexed_at = NULL FROM stale s"
+        "   WHERE d.tenant_id = s.tenant_id AND d.id = s.id AND s.indexed_at IS NOT NULL)"
+        " INSERT INTO embedding_jobs AS j (tenant_id, document_id)"
+        " SELECT tenant_id, id FROM stale ORDER BY 1, 2"
         " ON CONFLICT (tenant_id, document_id)"
         " DO UPDATE SET status = 'QUEUED', attempts = 0, error = NULL, queued_at = clock_timestamp()",
         tenant_id,

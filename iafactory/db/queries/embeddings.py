@@ -218,7 +218,8 @@ async def queue_stale(db: Database, *, tenant_id: UUID | None, model: str = MODE
         status: str = await db.execute(
             "WITH reset AS ("
             "  UPDATE documents SET indexed_at = NULL, embedding_bytes = 0"
-            "   WHERE ($1::uuid IS NULL OR tenant_id = $1) AND (indexed_at IS NOT NULL OR embedding_bytes > 0))"
+            "   WHERE ($1::uuid IS NULL OR tenant_id = $1)"
+            "     AND (indexed_at IS NOT NULL OR embedding_bytes > 0))"
             " INSERT INTO embedding_jobs (tenant_id, document_id) SELECT tenant_id, id FROM documents"
             " WHERE $1::uuid IS NULL OR tenant_id = $1 ORDER BY 1, 2"
             " ON CONFLICT (tenant_id, document_id) DO NOTHING",

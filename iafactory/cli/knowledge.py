@@ -87,7 +87,8 @@ async def _reindex(settings: Settings, *, dsn: str, runtime: str, slug: str | No
     finally:
         await pool.close()
     _, failed = await _as_operator(dsn, lambda db: _backlog(db, tenant_id))
-    click.echo(f"\nindexed {documents} document(s), {passages} passage(s)", err=True)
+    others = " (running servers' indexers took the rest)" if documents < queued else ""
+    click.echo(f"\nindexed {documents} document(s), {passages} passage(s) here{others}", err=True)
     if failed:
         reason = "see embedding_jobs.error; they are found by their words only"
         click.echo(f"{failed} document(s) FAILED ({reason})", err=True)

@@ -12,6 +12,7 @@ BENCHMARKS = {
     "voice_api": "bench.voice_api",
     "retrieval": "bench.retrieval",
     "apq": "bench.apq",
+    "soak": "bench.soak",
 }
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ BENCHMARKS = {
     "retrieval": "bench.retrieval",
     "apq": "bench.apq",
     "semantic": "bench.semantic",
+    "soak": "bench.soak",
 }
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -24,7 +25,8 @@ from bench.graphql.seed import Tenant, seed
 from bench.graphql.servers import install_postgraphile, postgraphile_version, start_ours, start_postgraphile
 from bench.graphql.wirecount import RoundTripCounter, proxied
 
-SECRET = "bench-graphql-secret-" + "x" * 32
+# Production refuses placeholder and low-entropy secrets: a fresh random one per run.
+SECRET = secrets.token_urlsafe(48)
 ROTATING = 8  # tenants whose tokens rotate in a load: readers, then as many writers
 TenantsFor = Callable[[Compared], list[Tenant]]
 

@@ -18,7 +18,7 @@ from iafactory.resolvers.subscription import Subscription
 from iafactory.schema.compiled.plans import PlanCache, PlanRecorder
 from iafactory.schema.context import OperationScope
 from iafactory.schema.errors import ErrorCodes, ReportingParserCache, formatted, log_unexpected
-from iafactory.schema.limits import CachedValidation, QueryCost, ResponseBudget, complexity_limits
+from iafactory.schema.limits import CachedValidation, QueryCost, ResponseBudget, complexity_limits, count_text
 from iafactory.schema.telemetry import OperationTelemetry
 from iafactory.settings import Settings
 
@@ -59,7 +59,7 @@ def build_schema(
         lambda: CachedValidation(hide_suggestions=hide_suggestions),
         lambda: QueryCost(maximum=settings.max_query_cost),
         complexity_limits(settings),
-        lambda: ResponseBudget(maximum=settings.max_response_bytes),
+        ResponseBudget,
         OperationScope,
     ]
     if plans is not None:
@@ -69,4 +69,5 @@ def build_schema(
         extensions.append(DisableIntrospection)
     schema = IAFactorySchema(query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions)
     schema.hide_suggestions = hide_suggestions
+    count_text(schema._schema)
     return schema

@@ -26,6 +26,7 @@ from iafactory.db.database import Database
 from iafactory.db.queries import support as support_queries
 from iafactory.db.scope import DbRole, Isolation, Opening, ShortTransactions, TenantScope, transaction
 from iafactory.errors import AppError, Forbidden, RateLimited, TenantRequired, Unauthenticated
+from iafactory.schema.limits import TextBudget
 from iafactory.schema.loaders import Loaders
 from iafactory.services import Services
 from iafactory.settings import Settings
@@ -73,6 +74,8 @@ class OperationContext:
         )
         self._loaders: Loaders | None = None
         self._after_commit: list[Callable[[], Awaitable[None]]] = []
+        # What the answer may carry (schema/limits.py); a subscription's events are each small.
+        self.text_budget = None if subscription else TextBudget(self.settings.max_response_bytes)
 
     def after_commit(self, job: Callable[[], Awaitable[None]]) -> None:
         """Run `job` in the background once the operation has committed (a mail must never

@@ -6,17 +6,30 @@ build_schema() (schema/build.py) lists these extensions in the order they run:
   errors (the cached one is never handed out, so formatting it cannot leak a request id into
   the next request's answer), suggestions ("Did you mean ...?") hidden when introspection is;
 - `QueryCost`: IAFACTORY_MAX_QUERY_COST (schema/cost.py), with this request's variables;
-- `ResponseBudget`: IAFACTORY_MAX_RESPONSE_BYTES of resolved text per operation.
+- `TextBudget` / `count_text` / `ResponseBudget`: IAFACTORY_MAX_RESPONSE_BYTES of resolved
+  text per query or mutation.
 """
 
 from __future__ import annotations
 
 import functools
-import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from typing import Any
 
-from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, validate
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    GraphQLError,
+    GraphQLFieldResolver,
+    GraphQLObjectType,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+    GraphQLString,
+    default_field_resolver,
+    get_named_type,
+    validate,
+)
+from graphql.pyutils import is_awaitable as isawaitable
 from strawberry.extensions import AddValidationRules, SchemaExtension, max_aliases, query_depth_limiter
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
@@ -106,48 +119,69 @@ class QueryCost(SchemaExtension):
         yield
 
 
-class ResponseBudget(SchemaExtension):
-    """Counts the text resolved for one operation (one per character) and stops it at the
-    limit: the cost limit bounds how many fields an answer has, this bounds what they carry
-    (30 aliases of 100 one-megabyte documents pass the first, not the second). The whole
-    answer is then one QUERY_TOO_COMPLEX error, and a mutation rolls back."""
+class TextBudget:
+    """The text one query or mutation may answer with (IAFACTORY_MAX_RESPONSE_BYTES, one per
+    character). The cost limit bounds how many fields an answer has; this bounds what they
+    carry (30 aliases of 100 one-megabyte documents pass the first, not the second). Spent by
+    the String fields' resolvers (`count_text`); once over, every further one fails."""
 
-    def __init__(self, *, maximum: int) -> None:
+    def __init__(self, maximum: int) -> None:
         self.maximum = maximum
         self.spent = 0
         self.exceeded: QueryTooComplex | None = None
 
+    def spend(self, size: int) -> None:
+        self.spent += size
+        if self.spent > self.maximum:
+            if self.exceeded is None:
+                self.exceeded = QueryTooComplex(
+                    f"The answer would be larger than {self.maximum} bytes:"
+                    " ask for fewer fields or smaller pages (`first`)."
+                )
+            raise self.exceeded
+
+
+def count_text(schema: GraphQLSchema) -> None:
+    """Wraps the resolver of every String field (and only those: a hook on every field costs
+    ~10 % of a nested request's CPU) so that what it returns is spent from the operation's
+    `text_budget` (OperationContext's; a subscription has none)."""
+    for named in schema.type_map.values():
+        if isinstance(named, GraphQLObjectType) and not named.name.startswith("__"):
+            for field in named.fields.values():
+                if get_named_type(field.type) is GraphQLString:
+                    field.resolve = _counting(field.resolve or default_field_resolver)
+
+
+def _counting(resolve: GraphQLFieldResolver) -> GraphQLFieldResolver:
+    def counted(root: Any, info: GraphQLResolveInfo[Any], **arguments: Any) -> Any:
+        value = resolve(root, info, **arguments)
+        budget: TextBudget | None = getattr(info.context, "text_budget", None)
+        if budget is None:
+            return value
+        if value.__class__ is str:
+            budget.spend(len(value))
+        elif isawaitable(value):
+            return _spent_when_awaited(value, budget)
+        return value
+
+    return counted
+
+
+async def _spent_when_awaited(awaitable: Awaitable[Any], budget: TextBudget) -> Any:
+    value = await awaitable
+    if isinstance(value, str):
+        budget.spend(len(value))
+    return value
+
+
+class ResponseBudget(SchemaExtension):
+    """An operation over its TextBudget answers with that one error, no partial data (and a
+    mutation rolls back: OperationScope saw the field's error)."""
+
     async def on_execute(self) -> AsyncIterator[None]:
         yield
+        budget: TextBudget | None = getattr(self.execution_context.context, "text_budget", None)
         result = self.execution_context.result
-        if self.exceeded is not None and result is not None:
+        if budget is not None and budget.exceeded is not None and result is not None:
             result.data = None
-            result.errors = [GraphQLError(self.exceeded.message, original_error=self.exceeded)]
-
-    def resolve(self, _next: Callable[..., Any], root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
-        self._check()
-        value = _next(root, info, *args, **kwargs)
-        if inspect.isawaitable(value):
-            return self._counted(value)
-        if isinstance(value, str):
-            self._spend(len(value))
-        return value
-
-    async def _counted(self, awaitable: Awaitable[Any]) -> Any:
-        value = await awaitable
-        if isinstance(value, str):
-            self._spend(len(value))
-        return value
-
-    def _spend(self, size: int) -> None:
-        self.spent += size
-        self._check()
-
-    def _check(self) -> None:
-        if self.exceeded is None and self.spent > self.maximum:
-            self.exceeded = QueryTooComplex(
-                f"The answer would be larger than {self.maximum} bytes:"
-                " ask for fewer fields or smaller pages (`first`)."
-            )
-        if self.exceeded is not None:
-            raise self.exceeded
+            result.errors = [GraphQLError(budget.exceeded.message, original_error=budget.exceeded)]

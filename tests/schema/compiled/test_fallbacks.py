@@ -127,3 +127,35 @@ def test_a_rate_limited_tenant_gets_the_general_paths_refusal(
         body["errors"][0]["extensions"].pop("retryAfter")  # seconds left in the window: the clock's
     assert bodies[0] == bodies[1]
     assert all(response.headers["retry-after"] for response in refused)
+
+
+# Validated once, but the cost depends on each request's variables (schema/cost.py).
+DEEP = (
+    "query($first: Int) { projects(first: $first) { nodes { documents(first: $first)"
+    " { nodes { project { documents(first: $first) { totalCount nodes { id } } } } } } } }"
+)
+
+
+def test_variables_that_raise_the_cost_over_the_limit_get_the_general_paths_refusal(
+    twins: Twins, carol: Account
+) -> None:
+    twins.same(DEEP, {"first": 1}, token=carol.access_token, compiled=True)
+    answer = twins.same(DEEP, {"first": 100}, token=carol.access_token, compiled=False)
+    assert [e["extensions"]["code"] for e in answer.json["errors"]] == ["QUERY_TOO_COMPLEX"]
+
+
+def test_the_answer_has_the_media_type_the_client_asked_for(twins: Twins, carol: Account) -> None:
+    query = "{ projects { totalCount } }"
+    twins.same(query, token=carol.access_token, compiled=None)  # records the plan
+    for accept, media in [
+        ("application/json", "application/json"),
+        ("*/*", "application/json"),
+        ("application/graphql-response+json", "application/graphql-response+json"),
+    ]:
+        response = twins.http.post(
+            twins.compiled_server.graphql_url,
+            json={"query": query},
+            headers={"Authorization": f"Bearer {carol.access_token}", "Accept": accept},
+        )
+        assert response.status_code == 200
+        assert response.headers["content-type"] == f"{media}; charset=utf-8"

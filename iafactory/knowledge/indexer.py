@@ -2,14 +2,18 @@
 
 Writing passages queues their document (a trigger, migrations/versions/0008_semantic.py) and
 wakes the indexers with pg_notify at commit. A step first claims a batch of one tenant's
-documents in a transaction of its own: a lease, and one more attempt, committed. Then ONE
-transaction as the app role bound to that tenant (row-level security applies as for its
-requests): lock the claimed jobs (FOR UPDATE SKIP LOCKED, so indexers in several processes
-share the work), embed up to `batch_passages` of their passages on a thread, store the
-vectors, mark the documents whose every passage is done, and free the others for the next
-step. A failing batch is retried, then FAILED with its reason; an indexer
-killed mid-batch leaves its lease behind: the jobs wait for it to lapse and turn FAILED once
-`max_attempts` were used, so a passage that kills the encoder cannot kill indexers forever.
+documents in a transaction of its own: a lease, and one more attempt, committed. Every other
+transaction of the step runs as the app role bound to that tenant (row-level security applies
+as for its requests): one reads up to `batch_passages` passages still without a vector of
+this model; the encoder embeds them on a thread with NO transaction open (it may take seconds:
+a connection idle in a transaction would pin its snapshot and locks, and the pool's backstop
+ends it); one last transaction locks the claimed documents still there and their jobs (in the
+order a deletion takes them), stores the vectors, marks the documents whose every passage is
+done and frees the others for the next step. The lease keeps other indexers (in this process
+or others) off the batch meanwhile. A failing batch is retried, then FAILED with its reason;
+an indexer killed mid-batch leaves its lease behind: the jobs wait for it to lapse and turn
+FAILED once `max_attempts` were used, so a passage that kills the encoder cannot kill
+indexers forever.
 Failed documents stay searchable by their words.
 
 Example (`iafactory knowledge reindex` drains one tenant's queue this way):
@@ -25,6 +29,7 @@ import contextlib
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -94,43 +99,70 @@ class Indexer:
         if claimed is None:
             return None
         self._previous = claimed[0]
+        tenant_id, document_ids = claimed
         try:
-            async with transaction(
-                self._pool,
-                role=DbRole.APP,
-                request_id="indexer",
-                tenant_id=claimed[0],
-                statement_timeout_ms=STATEMENT_TIMEOUT_MS,
-            ) as db:
-                return await self._index(db, *claimed)
+            async with self._transaction(tenant_id) as db:
+                passages = await embeddings.pending(
+                    db,
+                    tenant_id=tenant_id,
+                    document_ids=document_ids,
+                    model=MODEL,
+                    limit=self._batch_passages,
+                )
+            # No transaction is open while the encoder runs (seconds on a busy machine): a
+            # connection idle in a transaction would pin its snapshot and locks meanwhile.
+            vectors: list[str] = []
+            if passages:
+                texts = [(p.title, p.content) for p in passages]
+                loop = asyncio.get_running_loop()
+                vectors = await loop.run_in_executor(self._executor, _encode_as_sql, self._encoder, texts)
+            async with self._transaction(tenant_id) as db:
+                return await self._write(db, tenant_id, document_ids, passages, vectors)
         except asyncio.CancelledError:
             # Stopping (a deploy, SIGTERM) is not the batch's fault: another indexer may take
             # it now rather than after the lease, and the attempt does not count.
             with contextlib.suppress(Exception):
-                async with transaction(
-                    self._pool, role=DbRole.APP, request_id="indexer", tenant_id=claimed[0]
-                ) as db:
-                    await embeddings.give_back(db, tenant_id=claimed[0], document_ids=claimed[1])
+                async with self._transaction(tenant_id) as db:
+                    await embeddings.give_back(db, tenant_id=tenant_id, document_ids=document_ids)
             raise
         except CONNECTION_ERRORS:
             raise
         except Exception as error:
-            log.exception("indexing a batch failed", tenant_id=str(claimed[0]), documents=len(claimed[1]))
-            await self._record_failure(*claimed, error)
-            return Batch(claimed[0], passages=0, documents=0)
+            log.exception("indexing a batch failed", tenant_id=str(tenant_id), documents=len(document_ids))
+            await self._record_failure(tenant_id, document_ids, error)
+            return Batch(tenant_id, passages=0, documents=0)
 
-    async def _index(self, db: Database, tenant_id: UUID, claimed: list[UUID]) -> Batch:
-        document_ids = await embeddings.hold(db, tenant_id=tenant_id, document_ids=claimed)
-        passages = await embeddings.pending(
-            db, tenant_id=tenant_id, document_ids=document_ids, model=MODEL, limit=self._batch_passages
+    def _transaction(self, tenant_id: UUID) -> AbstractAsyncContextManager[Database]:
+        """The app role bound to the batch's tenant: row-level security as for its requests."""
+        return transaction(
+            self._pool,
+            role=DbRole.APP,
+            request_id="indexer",
+            tenant_id=tenant_id,
+            statement_timeout_ms=STATEMENT_TIMEOUT_MS,
         )
-        if passages:
-            texts = [(p.title, p.content) for p in passages]
-            loop = asyncio.get_running_loop()
-            vectors = await loop.run_in_executor(self._executor, _encode_as_sql, self._encoder, texts)
-            chunk_ids = [p.chunk_id for p in passages]
-            await embeddings.store(db, tenant_id=tenant_id, chunk_ids=chunk_ids, vectors=vectors, model=MODEL)
-        done = await embeddings.complete(db, tenant_id=tenant_id, document_ids=document_ids, model=MODEL)
+
+    async def _write(
+        self,
+        db: Database,
+        tenant_id: UUID,
+        claimed: list[UUID],
+        passages: list[embeddings.Passage],
+        vectors: list[str],
+    ) -> Batch:
+        # The claimed documents still there (one deleted meanwhile is skipped, its passages too).
+        held = await embeddings.hold(db, tenant_id=tenant_id, document_ids=claimed)
+        still = set(held)
+        kept = [(p.chunk_id, v) for p, v in zip(passages, vectors, strict=True) if p.document_id in still]
+        if kept:
+            await embeddings.store(
+                db,
+                tenant_id=tenant_id,
+                chunk_ids=[chunk_id for chunk_id, _ in kept],
+                vectors=[vector for _, vector in kept],
+                model=MODEL,
+            )
+        done = await embeddings.complete(db, tenant_id=tenant_id, document_ids=held, model=MODEL)
         for document_id in done:
             # A savepoint each: the one document over quota fails, not the whole batch.
             await db.execute("SAVEPOINT finish")
@@ -143,20 +175,14 @@ class Indexer:
                 await embeddings.refuse(db, tenant_id=tenant_id, document_id=document_id, error=NO_ROOM)
                 log.info("document left unindexed: storage quota", tenant_id=str(tenant_id))
             await db.execute("RELEASE SAVEPOINT finish")
-        rest = sorted(set(document_ids) - set(done))
+        rest = sorted(set(held) - set(done))
         if rest:
             await embeddings.progressed(db, tenant_id=tenant_id, document_ids=rest)
-        return Batch(tenant_id, passages=len(passages), documents=len(done))
+        return Batch(tenant_id, passages=len(kept), documents=len(done))
 
     async def _record_failure(self, tenant_id: UUID, document_ids: list[UUID], error: Exception) -> None:
         reason = f"Computing the search vectors failed ({type(error).__name__})."
-        async with transaction(
-            self._pool,
-            role=DbRole.APP,
-            request_id="indexer",
-            tenant_id=tenant_id,
-            statement_timeout_ms=STATEMENT_TIMEOUT_MS,
-        ) as db:
+        async with self._transaction(tenant_id) as db:
             await embeddings.record_failure(
                 db,
                 tenant_id=tenant_id,

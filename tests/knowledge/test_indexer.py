@@ -9,10 +9,11 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+import numpy as np
 import psycopg
 import pytest
 
-from iafactory.knowledge.embedding import MODEL, VECTOR_BYTES, Encoder
+from iafactory.knowledge.embedding import DIMENSIONS, MODEL, VECTOR_BYTES, Encoder
 from iafactory.knowledge.indexer import Indexer
 from tests.helpers import cli_inline
 from tests.knowledge.indexing import require_semantic, wait_indexed
@@ -244,3 +245,49 @@ def test_an_indexer_stopped_mid_batch_hands_it_back_at_once_with_its_attempt_unc
 
 
 LEASED = "SELECT 1 FROM embedding_jobs WHERE tenant_id = $1 AND lease_expires_at IS NOT NULL"
+
+
+class SlowEncoder(Encoder):
+    """Seconds per batch, as on a busy machine; vectors of no meaning."""
+
+    def encode(self, texts: list[str]) -> Any:
+        time.sleep(1.5)
+        return np.full((len(texts), DIMENSIONS), DIMENSIONS**-0.5, dtype=np.float32)
+
+
+IDLE_IN_TRANSACTION = (
+    "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'indexer-test'"
+    " AND state = 'idle in transaction' AND clock_timestamp() - state_change > interval '0.3 s'"
+)
+
+
+def test_no_transaction_stays_open_while_the_encoder_runs(database_url: str) -> None:
+    require_semantic(database_url)
+    tenant = suspended_tenant_with_a_queued_document(database_url)
+
+    async def index_while_watching() -> int:
+        settings = {"application_name": "indexer-test"}
+        pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2, server_settings=settings)
+        indexer = Indexer(pool, SlowEncoder(threads=1))
+        try:
+            step = asyncio.create_task(indexer.step(only=UUID(tenant)))
+            seen = 0
+            watcher = await asyncpg.connect(database_url)
+            try:
+                while not step.done():
+                    seen = max(seen, await watcher.fetchval(IDLE_IN_TRANSACTION))
+                    await asyncio.sleep(0.05)
+            finally:
+                await watcher.close()
+            batch = await step
+            assert batch is not None
+            assert batch.documents == 1, batch
+            return seen
+        finally:
+            indexer.close()
+            await pool.close()
+
+    assert asyncio.run(index_while_watching()) == 0, "a connection sat idle in a transaction while encoding"
+    assert sql(database_url, "SELECT indexed_at IS NOT NULL FROM documents WHERE tenant_id = %s", tenant) == [
+        (True,)
+    ]

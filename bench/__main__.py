@@ -12,6 +12,7 @@ BENCHMARKS = {
     "voice_api": "bench.voice_api",
     "retrieval": "bench.retrieval",
     "apq": "bench.apq",
+    "semantic": "bench.semantic",
     "soak": "bench.soak",
 }
 

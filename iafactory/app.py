@@ -1,5 +1,6 @@
 """create_app(settings) -> Starlette: the routes, the ASGI middleware in order, and the
-lifespan that builds the process's Services (iafactory/services.py)."""
+lifespan that builds the process's Services (iafactory/services.py: the pool, the LISTEN
+connection, the transcription workers, the semantic-search indexer, the usage flusher)."""
 
 from __future__ import annotations
 

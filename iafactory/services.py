@@ -21,6 +21,7 @@ from iafactory.governance.exports import ExportLinks
 from iafactory.governance.metrics import Metrics
 from iafactory.governance.ratelimit import RateLimits
 from iafactory.governance.usage import ApiCallCounter
+from iafactory.knowledge.runtime import SemanticSearch
 from iafactory.mail import Mailer
 from iafactory.settings import Settings
 from iafactory.voice.models import model_available
@@ -47,14 +48,18 @@ class Services:
     background: Background
     # argon2, at most one per core at a time.
     passwords: PasswordWork
+    # The query encoder and the background indexer; off (lexical search only) without
+    # pgvector or with IAFACTORY_SEMANTIC_SEARCH=false, and then it says why.
+    semantic: SemanticSearch
 
 
 @asynccontextmanager
 async def running_services(
     settings: Settings, *, tokens: TokenService, metrics: Metrics, export_links: ExportLinks, dsn: str
 ) -> AsyncIterator[Services]:
-    """Starts the pool, the LISTEN connection, the in-process transcription workers and the
-    usage flusher; stops them in the reverse order (running jobs finish or are handed back)."""
+    """Starts the pool, the LISTEN connection, the in-process transcription workers, the
+    semantic-search indexer and the usage flusher; stops them in the reverse order (running
+    jobs finish or are handed back)."""
     pool = await create_pool(
         dsn,
         min_size=settings.pool_min_size,
@@ -72,27 +77,33 @@ async def running_services(
             on_completed=metrics.transcription,
         )
         try:
-            api_calls = ApiCallCounter(pool, interval=settings.usage_flush_seconds)
-            api_calls.start()
-            background = Background()
+            # The encoder loads in the background and the indexer embeds queued passages.
+            semantic = await SemanticSearch.start(settings, pool=pool, dsn=dsn)
             try:
-                yield Services(
-                    settings=settings,
-                    tokens=tokens,
-                    pool=pool,
-                    rate_limits=RateLimits(settings),
-                    metrics=metrics,
-                    api_calls=api_calls,
-                    export_links=export_links,
-                    pubsub=voice.pubsub,
-                    voice_available=lambda: model_available(settings.whisper_model, settings.data_dir),
-                    mailer=Mailer(settings),
-                    background=background,
-                    passwords=PasswordWork(),
-                )
+                api_calls = ApiCallCounter(pool, interval=settings.usage_flush_seconds)
+                api_calls.start()
+                background = Background()
+                try:
+                    yield Services(
+                        settings=settings,
+                        tokens=tokens,
+                        pool=pool,
+                        rate_limits=RateLimits(settings),
+                        metrics=metrics,
+                        api_calls=api_calls,
+                        export_links=export_links,
+                        pubsub=voice.pubsub,
+                        voice_available=lambda: model_available(settings.whisper_model, settings.data_dir),
+                        mailer=Mailer(settings),
+                        background=background,
+                        passwords=PasswordWork(),
+                        semantic=semantic,
+                    )
+                finally:
+                    await background.drain(grace_seconds=10)  # mails being sent get a moment to finish
+                    await api_calls.stop()  # the last API-call counts are written
             finally:
-                await background.drain(grace_seconds=10)  # mails being sent get a moment to finish
-                await api_calls.stop()  # the last API-call counts are written
+                await semantic.stop()  # a batch being embedded is handed back
         finally:
             await voice.stop()
     finally:

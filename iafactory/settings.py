@@ -101,6 +101,14 @@ class Settings(BaseSettings):
     # derived from the JWT secret; set this to provision that login yourself (PgBouncer).
     runtime_database_url: str | None = Field(default=None, alias="IAFACTORY_RUNTIME_DATABASE_URL")
 
+    # Semantic search (iafactory/knowledge/): the off switch; BLAS threads of the sentence
+    # encoder (its library's default of 4 crawls on 2 cores); whether this process embeds
+    # new passages (at least one process should).
+    semantic_search: bool = Field(default=True, alias="IAFACTORY_SEMANTIC_SEARCH")
+    embedding_threads: int = Field(default=1, ge=1, le=64, alias="IAFACTORY_EMBEDDING_THREADS")
+    indexer: bool = Field(default=True, alias="IAFACTORY_INDEXER")
+    indexer_poll_seconds: float = Field(default=5.0, gt=0, alias="IAFACTORY_INDEXER_POLL_SECONDS")
+
     redis_url: str | None = Field(default=None, alias="REDIS_URL")
     login_rate_limit: str = Field(default="10/minute", alias="IAFACTORY_LOGIN_RATE_LIMIT")
     login_ip_rate_limit: str = Field(default="30/minute", alias="IAFACTORY_LOGIN_IP_RATE_LIMIT")

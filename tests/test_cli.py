@@ -39,7 +39,8 @@ def empty_database(admin_url: str) -> Iterator[str]:
 async def test_migrate_applies_everything_then_a_second_run_is_a_no_op(empty_database: str) -> None:
     first = cli("migrate", database_url=empty_database)
     assert first.returncode == 0, first.stderr
-    assert first.stdout.strip() == f"database at revision {migrate.head_revision()}"
+    assert first.stdout.splitlines()[0] == f"database at revision {migrate.head_revision()}"
+    assert "semantic search:" in first.stdout + first.stderr, "and whether semantic search is on, and why not"
     after_first = await catalog_snapshot(empty_database)
     second = cli("migrate", database_url=empty_database)
     assert second.returncode == 0, second.stderr

@@ -13,7 +13,7 @@ import click
 import sqlalchemy.exc
 from pydantic import ValidationError
 
-from iafactory.db import admin
+from iafactory.db import admin, migrate, roles
 from iafactory.errors import AppError
 from iafactory.settings import Settings
 
@@ -55,6 +55,15 @@ def database_url(settings: Settings, *, say: Callable[[str], None] | None = None
     if server.started and context is not None:
         context.call_on_close(lambda: stop_embedded(data_dir))
     return server.dsn, True
+
+
+def migrate_database(settings: Settings, dsn: str) -> str:
+    """Pending migrations, then the runtime login's password (db/roles.py); returns the DSN
+    the server and workers (transcription, indexing) connect with."""
+    migrate.upgrade(dsn)
+    if settings.runtime_database_url:
+        return settings.runtime_database_url
+    return asyncio.run(roles.ensure_authenticator_password(dsn, secret=settings.signing_secret()))
 
 
 def fail_if_not_migrated(error: Exception) -> None:

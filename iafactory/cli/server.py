@@ -11,8 +11,8 @@ from typing import TypeVar
 
 import click
 
-from iafactory.cli.common import database_url, fail, load_settings, main, with_connection
-from iafactory.db import admin, migrate, roles
+from iafactory.cli.common import database_url, fail, load_settings, main, migrate_database, with_connection
+from iafactory.db import admin, migrate
 from iafactory.settings import Settings
 
 T = TypeVar("T")
@@ -45,7 +45,8 @@ def serve(host: str, port: int, workers: int) -> None:
     configure_logging(settings)
     dsn, embedded = database_url(settings, say=click.echo)
     click.echo("Applying database migrations")
-    _migrate(settings, dsn)
+    migrate_database(settings, dsn)
+    _report_semantic(settings, dsn)
     if embedded:
         _announce_demo(settings, dsn)
     # Worker processes rebuild the app from the environment: hand them the resolved DSN, and
@@ -86,13 +87,15 @@ def _refuse_a_taken_port(host: str, port: int) -> None:
             fail(f"cannot listen on {host}:{port}: {error.strerror} (choose another with --port)")
 
 
-def _migrate(settings: Settings, dsn: str) -> str:
-    """Pending migrations, then the runtime login's password (db/roles.py); returns the DSN
-    the server and workers connect with."""
-    migrate.upgrade(dsn)
-    if settings.runtime_database_url:
-        return settings.runtime_database_url
-    return asyncio.run(roles.ensure_authenticator_password(dsn, secret=settings.signing_secret()))
+def _report_semantic(settings: Settings, dsn: str) -> None:
+    """Creates the pgvector part when it can (iafactory/db/vector.py) and says what is missing."""
+    from iafactory.db import vector
+
+    status = vector.install(dsn)
+    if not settings.semantic_search:
+        click.echo("semantic search: off (IAFACTORY_SEMANTIC_SEARCH=false); lexical search only")
+    else:
+        click.echo(status.message(), err=not status.installed)
 
 
 def _announce_demo(settings: Settings, dsn: str) -> None:
@@ -115,8 +118,9 @@ def migrate_command() -> None:
     """Apply pending migrations and exit (a second run is a no-op)."""
     settings = load_settings()
     dsn, _ = database_url(settings)
-    _migrate(settings, dsn)
+    migrate_database(settings, dsn)
     click.echo(f"database at revision {migrate.current_revision(dsn)}")
+    _report_semantic(settings, dsn)
 
 
 @main.command()
@@ -138,7 +142,7 @@ def worker(concurrency: int | None) -> None:
     settings = load_settings()
     configure_logging(settings)
     dsn, _ = database_url(settings)
-    runtime = _migrate(settings, dsn)
+    runtime = migrate_database(settings, dsn)
     slots = concurrency or max(1, settings.transcribe_workers)
     click.echo(f"IAFactory transcription worker: {slots} slot(s), model {settings.whisper_model}")
     asyncio.run(run_worker_process(settings, dsn=runtime, concurrency=slots))

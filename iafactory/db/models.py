@@ -67,6 +67,8 @@ class DocumentRow(SQLModel, table=True):
     size_bytes: int
     created_by: UUID | None = Field(default=None, foreign_key="users.id")
     created_at: datetime
+    indexed_at: datetime | None = None  # semantic search: every passage has its vector
+    embedding_bytes: int = 0  # what those vectors take (storage quota)
 
 
 class TranscriptionRow(SQLModel, table=True):

@@ -18,6 +18,7 @@ from uuid import UUID
 import asyncpg
 
 from iafactory.db.database import Database
+from iafactory.db.queries import embeddings
 from iafactory.db.queries import governance as governance_queries
 from iafactory.db.queries.governance import QUOTAS as QUOTAS  # the CLI lists them
 from iafactory.db.scope import DbRole, Isolation, transaction
@@ -72,6 +73,8 @@ async def import_from(
 ) -> ImportReport:
     async with transaction(connection, role=DbRole.OWNER, request_id="cli") as db:
         report = await import_tenant(db.raw, lines, slug=slug)
+        # Restored as exported; documents without vectors of this server's model get them.
+        await embeddings.queue_stale(db, tenant_id=report.tenant_id)
         await governance_queries.operator_action(
             db,
             action="import",

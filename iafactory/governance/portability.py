@@ -33,7 +33,11 @@ EXCLUDED = {
     # Its user is the operator's super-admin, not a member; the audit log keeps the trace.
     "support_sessions": "support sessions are the operator's credentials, not the tenant's data",
     "tenant_sequences": "counters, moved past the rows they number as those are imported",
+    "embedding_jobs": "the semantic indexing queue: rebuilt after an import",
 }
+# Tables an import may skip where this database lacks them: search vectors without pgvector
+# (the documents are queued for indexing instead; operations.import_from).
+OPTIONAL = frozenset({"chunk_embeddings"})
 # Columns that are credentials, never exported (the app role of a self-service export cannot
 # even read them); an import gives each row a fresh value no link hashes to (tenant_import.py).
 WITHHELD_COLUMNS = {

@@ -22,6 +22,7 @@ from iafactory.governance.portability import (
     BATCH_ROWS,
     EXCLUDED,
     FORMAT,
+    OPTIONAL,
     USER_COLUMNS,
     VERSION,
     WITHHELD_COLUMNS,
@@ -88,6 +89,7 @@ class _Importer:
         self.batch: list[dict[str, Any]] = []
         self.batch_table: str | None = None
         self.report: ImportReport | None = None
+        self.skipped: set[str] = set()  # OPTIONAL tables this database lacks
 
     async def take(self, record: dict[str, Any]) -> None:
         if self.header is None:
@@ -112,9 +114,11 @@ class _Importer:
         self.header = header
         self.tables = await tenant_tables(self.sql)
         listed: list[str] = list(header.get("tables") or [])
-        unknown = [t for t in listed if t not in self.tables or t in EXCLUDED]
+        unknown = [t for t in listed if (t not in self.tables and t not in OPTIONAL) or t in EXCLUDED]
         if unknown:
             raise PortabilityError(f"tables missing from this database: {unknown} (migrate it first)")
+        self.skipped = {t for t in listed if t not in self.tables}
+        listed = [t for t in listed if t not in self.skipped]
         # A reference to a table that comes later in the file (or to its own table) is
         # written NULL first and filled in once every row is in.
         for position, name in enumerate(listed):
@@ -158,6 +162,8 @@ class _Importer:
     async def _row(self, name: str, row: dict[str, Any]) -> None:
         assert self.header is not None
         assert self.report is not None
+        if name in self.skipped:
+            return
         table = self.tables.get(name)
         if table is None or name not in (self.header.get("tables") or []):
             raise PortabilityError(f"rows of table {name!r}, which the header does not list")

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 
 from iafactory.knowledge.language import is_stop_word
 
-WORD = re.compile(r"\w+", re.UNICODE)
+# As PostgreSQL's parser reads them: a hyphen before digits belongs to the number, so the
+# identifier "E-4012" is the words "e" and "-4012", exactly as it was indexed.
+WORD = re.compile(r"-\d+|\w+", re.UNICODE)
 MAX_QUERY_CHARS = 500
 MAX_WORDS = 32
 # The trigram fallback is for short queries (a name, a misspelt word, a word being typed);

@@ -13,11 +13,12 @@ from iafactory.errors import BadUserInput, NotFound
 from iafactory.knowledge import query as search_query
 from iafactory.knowledge import snippets
 from iafactory.knowledge.language import normalise
+from iafactory.knowledge.runtime import SemanticUnavailable
 from iafactory.resolvers import validation
 from iafactory.resolvers.validation import parse_id
 from iafactory.schema.context import Info
 from iafactory.schema.pages import Page, PageRequest, check_first, page_of
-from iafactory.schema.types.knowledge import AddDocumentInput, Document, SearchHit
+from iafactory.schema.types.knowledge import AddDocumentInput, Document, SearchHit, SearchMode
 
 MAX_TITLE = 500
 
@@ -113,10 +114,15 @@ async def delete_document(info: Info, id: strawberry.ID) -> bool:
 
 
 async def search_knowledge(
-    info: Info, query: str, project_id: strawberry.ID | None = None, first: int | None = 10
+    info: Info,
+    query: str,
+    project_id: strawberry.ID | None = None,
+    first: int | None = 10,
+    mode: SearchMode | None = SearchMode.HYBRID,
 ) -> list[SearchHit]:
     """Best first. Runs in the caller's tenant transaction: row-level security confines every
-    table it reads to the caller's tenant, whatever the query says."""
+    table it reads to the caller's tenant, whatever the query says. HYBRID is lexical where
+    semantic search is off; SEMANTIC is then BAD_USER_INPUT."""
     ctx = info.context
     _, tenant_id = await ctx.tenant()
     first = check_first(first, maximum=ctx.settings.max_page_size, default=10)
@@ -125,6 +131,10 @@ async def search_knowledge(
     except ValueError as error:
         raise BadUserInput(str(error)) from error
     project: UUID | None = parse_id(project_id, what="projectId") if project_id is not None else None
+    try:
+        meaning = await ctx.services.semantic.meaning(query, mode=(mode or SearchMode.HYBRID).value)
+    except SemanticUnavailable as error:
+        raise BadUserInput(str(error)) from error
     rows = await search_queries.search(
         ctx.db,
         tenant_id=tenant_id,
@@ -132,6 +142,7 @@ async def search_knowledge(
         fuzzy=terms.fuzzy,
         project_id=project,
         first=first,
+        meaning=meaning,
     )
     hits = []
     for row in rows:

@@ -37,7 +37,8 @@ class Query:
     document: Document | None = strawberry.field(resolver=knowledge.document)
     search_knowledge: list[SearchHit] = strawberry.field(
         resolver=knowledge.search_knowledge,
-        description="Full-text search over the active tenant's knowledge base, best first.",
+        description="Search over the active tenant's knowledge base, best first: by meaning and"
+        " words (HYBRID, the default, across French and English), or by `mode`.",
     )
     transcription: Transcription | None = strawberry.field(resolver=voice.transcription)
     transcriptions: Page[Transcription] = strawberry.field(resolver=voice.transcriptions)

@@ -2,7 +2,7 @@
 of their own, one email normalisation, audit ids numbered per tenant.
 
 Revision ID: 0007_hardening
-Revises: 0005_superadmin_audit
+Revises: 0006_quota_messages
 Create Date: 2026-12-04
 
 - `iafactory_authenticator`: the login role the server and workers connect as (never the

@@ -2,7 +2,7 @@
 support sessions, and the tenant a user last entered.
 
 Revision ID: 0009_lifecycle
-Revises: 0005_superadmin_audit
+Revises: 0008_semantic
 Create Date: 2026-12-03
 
 Sessions. An access token carries `sid`, the id of its session (a refresh-token family, or
@@ -19,7 +19,7 @@ and reached before a tenant is known only through security-definer functions her
 from alembic import op
 
 revision = "0009_lifecycle"
-down_revision = "0007_hardening"
+down_revision = "0008_semantic"
 branch_labels = None
 depends_on = None
 

@@ -21,8 +21,10 @@ import pytest
 
 from iafactory.governance import operations
 from iafactory.governance.portability import WITHHELD_COLUMNS, PortabilityError
+from iafactory.knowledge.embedding import MODEL
 from tests.governance.helpers import override, upload
 from tests.helpers import add_member, cli, login
+from tests.knowledge.indexing import require_semantic, semantic_installed, wait_indexed
 from tests.support.database import on_database, sql
 from tests.support.graphql import Account, GraphQLClient, register
 from tests.support.server import Server
@@ -46,6 +48,7 @@ SELECT c.oid::regclass::text AS name, a.attname AS column_name FROM pg_class c
 # the operator's super-admin; its trace stays in the audit log).
 SESSIONS = frozenset({"refresh_tokens", "support_sessions"})
 COUNTERS = frozenset({"tenant_sequences"})  # not exported: rebuilt from the rows they number
+QUEUE = frozenset({"embedding_jobs"})  # nor the indexing queue: what lacks vectors is queued again on import
 
 
 def tenant_tables(database_url: str) -> list[str]:
@@ -124,6 +127,8 @@ def populate(gov_client: GraphQLClient, client: GraphQLClient, database_url: str
         uuid.UUID(job),
     )
     override(database_url, owner.tenant_id, "max_projects", 50)
+    if semantic_installed(database_url):
+        wait_indexed(gov_client, token)  # vectors exported with the rest
     gov_client.data("{ usage { projects } }", token=token)
 
 
@@ -156,10 +161,10 @@ def test_export_delete_import_restores_the_tenant_identically_and_touches_no_oth
     others = snapshot(database_url, bystander.tenant_id)
     assert header["format"] == "iafactory-tenant-export"
     assert header["version"] == 1
-    assert set(header["tables"]) == set(tenant_tables(database_url)) - SESSIONS - COUNTERS, (
+    assert set(header["tables"]) == set(tenant_tables(database_url)) - SESSIONS - COUNTERS - QUEUE, (
         "every tenant table is exported"
     )
-    assert set(header["excluded"]) == SESSIONS | COUNTERS
+    assert set(header["excluded"]) == SESSIONS | COUNTERS | QUEUE
     assert all(exported[t] for t in header["tables"]), f"populate() left a table empty: {exported.keys()}"
 
     erase(database_url, alice.tenant_slug)
@@ -174,6 +179,34 @@ def test_export_delete_import_restores_the_tenant_identically_and_touches_no_oth
     fresh = login(client, alice.email, tenant_slug=alice.tenant_slug)["accessToken"]
     names = client.data("{ projects { nodes { name } } }", token=fresh)["projects"]["nodes"]
     assert names == [{"name": "Atlas"}], "the owner signs in again and finds the data"
+
+
+def test_an_import_gives_new_vectors_to_documents_exported_with_another_models_vectors(
+    gov_client: GraphQLClient, database_url: str, tmp_path: Path, new_tenant: Callable[..., Account]
+) -> None:
+    require_semantic(database_url)
+    alice = new_tenant("remodel")
+    gov_client.data(
+        'mutation { addDocument(input: {title: "TVA", content: "La TVA est due le 20."}) { id } }',
+        token=alice.access_token,
+    )
+    wait_indexed(gov_client, alice.access_token)
+    tenant = uuid.UUID(alice.tenant_id)
+    sql(database_url, "UPDATE chunk_embeddings SET model = 'an-older-model' WHERE tenant_id = $1", tenant)
+    path = tmp_path / "remodel.jsonl"
+    export(database_url, alice.tenant_slug, path)
+    erase(database_url, alice.tenant_slug)
+    assert restore(database_url, path) is None
+    deadline = time.monotonic() + 60
+    while True:
+        models = sql(database_url, "SELECT DISTINCT model FROM chunk_embeddings WHERE tenant_id = $1", tenant)
+        unindexed = sql(
+            database_url, "SELECT count(*) FROM documents WHERE tenant_id = $1 AND indexed_at IS NULL", tenant
+        )[0][0]
+        if [row[0] for row in models] == [MODEL] and unindexed == 0:
+            break
+        assert time.monotonic() < deadline, f"still {models} and {unindexed} unindexed after the import"
+        time.sleep(0.2)
 
 
 @pytest.mark.slow

@@ -6,12 +6,13 @@ from typing import Any
 
 import pytest
 
+from tests.knowledge.indexing import semantic_installed, wait_indexed
 from tests.support.graphql import Account, GraphQLClient, register
 
 ADD = "mutation($i: AddDocumentInput!) { addDocument(input: $i) { id } }"
 SEARCH = """
-query($q: String!, $p: ID) {
-  searchKnowledge(query: $q, projectId: $p) { snippet score document { id content } }
+query($q: String!, $p: ID, $m: SearchMode) {
+  searchKnowledge(query: $q, projectId: $p, mode: $m) { snippet score document { id content } }
 }
 """
 SHARED = "Les réseaux de neurones profonds transforment la reconnaissance vocale."
@@ -40,10 +41,12 @@ def tenants(client: GraphQLClient) -> dict[str, Any]:
     return {"a": a, "b": b, "a_project": project, "a_docs": a_docs, "b_doc": b_doc}
 
 
-def hits(client: GraphQLClient, who: Account, query: str, project: str | None = None) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = client.data(SEARCH, {"q": query, "p": project}, token=who.access_token)[
-        "searchKnowledge"
-    ]
+def hits(
+    client: GraphQLClient, who: Account, query: str, project: str | None = None, mode: str | None = None
+) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = client.data(
+        SEARCH, {"q": query, "p": project, "m": mode}, token=who.access_token
+    )["searchKnowledge"]
     return found
 
 
@@ -60,25 +63,32 @@ def test_the_same_words_find_only_the_callers_own_documents(
 def test_a_word_only_tenant_a_uses_finds_nothing_for_tenant_b(
     client: GraphQLClient, tenants: dict[str, Any]
 ) -> None:
-    assert hits(client, tenants["b"], "zanzibar") == [], "full text"
-    assert hits(client, tenants["b"], "zanzibr") == [], "trigram fallback"
+    assert hits(client, tenants["b"], "zanzibar", mode="LEXICAL") == [], "full text"
+    assert hits(client, tenants["b"], "zanzibr", mode="LEXICAL") == [], "trigram fallback"
+    for query in ("zanzibar", "zanzibr"):  # by meaning, B's nearest are B's own
+        assert {hit["document"]["id"] for hit in hits(client, tenants["b"], query)} <= {tenants["b_doc"]}
 
 
 def test_scores_do_not_depend_on_the_other_tenants_documents(
-    client: GraphQLClient, tenants: dict[str, Any]
+    client: GraphQLClient, tenants: dict[str, Any], database_url: str
 ) -> None:
     # A has two documents with these words, B one: were statistics shared, B's score could
     # reveal A's corpus. The score is computed from B's own passage alone.
-    b_score = hits(client, tenants["b"], "reconnaissance")[0]["score"]
     fresh = register(client, name="tenant-c")
     client.data(ADD, {"i": {"title": "B", "content": f"{SHARED} Note de B."}}, token=fresh.access_token)
+    if semantic_installed(database_url):  # same state on both sides: vectors in
+        wait_indexed(client, tenants["b"].access_token)
+        wait_indexed(client, fresh.access_token)
+    b_score = hits(client, tenants["b"], "reconnaissance")[0]["score"]
     assert hits(client, fresh, "reconnaissance")[0]["score"] == b_score
 
 
 def test_tenant_a_project_id_narrows_tenant_b_search_to_nothing(
-    client: GraphQLClient, tenants: dict[str, Any]
+    client: GraphQLClient, tenants: dict[str, Any], database_url: str
 ) -> None:
     assert hits(client, tenants["b"], "réseaux", project=tenants["a_project"]) == []
+    if semantic_installed(database_url):
+        assert hits(client, tenants["b"], "réseaux", project=tenants["a_project"], mode="SEMANTIC") == []
 
 
 def test_counts_and_pages_hold_only_the_callers_documents(

@@ -17,7 +17,7 @@ from iafactory.db.database import Database
 from iafactory.knowledge import language as languages
 from iafactory.knowledge.chunking import chunk_text
 
-COLUMNS = "tenant_id, id, project_id, title, content, source, language, created_by, created_at"
+COLUMNS = "tenant_id, id, project_id, title, content, source, language, created_by, created_at, indexed_at"
 CHUNK_COLUMNS = "tenant_id, document_id, position, start_offset, language, title, content"
 Position = tuple[datetime, UUID]
 

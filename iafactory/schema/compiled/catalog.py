@@ -120,7 +120,7 @@ PROJECT = Node(
 DOCUMENT = Node(
     "Document",
     {
-        **_columns("id", "title", "content", "source", "language", "created_at"),
+        **_columns("id", "title", "content", "source", "language", "created_at", "indexed_at"),
         "project": Lookup("Project", "project_id"),
         "createdBy": Lookup("User", "created_by"),
     },

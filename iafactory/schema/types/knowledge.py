@@ -31,6 +31,11 @@ class Document:
         " (fr or en); null when neither could be told, and then searched as both."
     )
     created_at: datetime
+    indexed_at: datetime | None = strawberry.field(
+        description="When semantic search got every passage's vector (searchKnowledge finds it"
+        " by meaning from then on; by its words at once). Null until then, and where semantic"
+        " search is off."
+    )
     uuid: strawberry.Private[UUID]
     project_id: strawberry.Private[UUID | None]
     created_by_id: strawberry.Private[UUID | None]
@@ -44,6 +49,7 @@ class Document:
             source=DocumentSource(row["source"]),
             language=row["language"],
             created_at=row["created_at"],
+            indexed_at=row.get("indexed_at"),
             uuid=row["id"],
             project_id=row["project_id"],
             created_by_id=row["created_by"],
@@ -69,6 +75,15 @@ class AddDocumentInput:
         default=None,
         description="ISO 639 code such as fr or en (en-US is read as en); detected when absent.",
     )
+
+
+@strawberry.enum(
+    description="How searchKnowledge ranks: by meaning and words (the default), words only, meaning only."
+)
+class SearchMode(Enum):
+    HYBRID = "HYBRID"
+    LEXICAL = "LEXICAL"
+    SEMANTIC = "SEMANTIC"
 
 
 @strawberry.type

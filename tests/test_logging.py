@@ -97,3 +97,27 @@ def test_uvicorns_own_lines_reach_the_servers_log_as_json(server: Server) -> Non
     warned = [r for r in records if r.get("logger") == "uvicorn.error"]
     assert warned, "uvicorn's warning went through our JSON pipeline (no handler of its own)"
     assert warned[0]["level"] == "warning"
+
+
+LOG_ODD_VALUES = """
+import structlog
+from iafactory.logging import configure_logging
+from iafactory.settings import Settings
+configure_logging(Settings(_env_file=None, IAFACTORY_LOG_JSON=True))
+class Opaque:
+    def __repr__(self):
+        return "<opaque>"
+log = structlog.get_logger("iafactory.t")
+log.info("huge", value=2**80)
+log.info("object", value=Opaque(), text="réseau")
+"""
+
+
+def test_values_json_cannot_hold_still_make_one_json_line_each() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", LOG_ODD_VALUES], cwd=REPO_ROOT, capture_output=True, timeout=60, check=True
+    )
+    records = [json.loads(line) for line in done.stderr.decode().splitlines()]
+    assert [(r["event"], r["value"]) for r in records] == [("huge", 2**80), ("object", "<opaque>")], records
+    assert records[1]["text"] == "réseau", "UTF-8 as is"
+    assert all(r["logger"] == "iafactory.t" for r in records), records

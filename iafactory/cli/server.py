@@ -62,6 +62,9 @@ def serve(host: str, port: int, workers: int) -> None:
         port=port,
         workers=workers,
         log_level="warning",
+        # Its lines were below that level anyway; off, uvicorn skips building them per request.
+        # Each GraphQL operation logs its own line (schema/telemetry.py).
+        access_log=False,
         log_config=None,  # uvicorn's records go through our root handler (iafactory/logging.py)
         ws="websockets-sansio",
         # The app believes X-Forwarded-* from IAFACTORY_TRUSTED_PROXIES only (app.py).

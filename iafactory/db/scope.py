@@ -15,6 +15,8 @@ role is switched (a test greps the package for it).
 from __future__ import annotations
 
 import asyncio
+import functools
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -69,33 +71,10 @@ class Opening:
         # Values are interpolated because the simple protocol takes no parameters; each is a
         # role constant, a UUID, an enum member, a bool, an int or a request id restricted
         # to [A-Za-z0-9._-] here, so nothing can carry a quote.
-        settings = [
-            f"set_config('role', '{DbRole(self.role).value}', true)",
-            f"set_config('statement_timeout', '{int(self.statement_timeout_ms)}', true)",
-            f"set_config('app.request_id', '{_safe(self.request_id)}', true)",
-        ]
-        if self.user_id is not None:
-            settings.append(f"set_config('app.user_id', '{_uuid(self.user_id)}', true)")
-        if self.tenant_id is not None:
-            settings.append(f"set_config('app.tenant_id', '{_uuid(self.tenant_id)}', true)")
-        check = ""
-        begin = f"BEGIN ISOLATION LEVEL {Isolation(self.isolation).value}"
-        if self.principal is not None:
-            principal = self.principal
-            role = f"'{Role(principal.role).value}'" if principal.role else "NULL"
-            tenant = f"'{_uuid(principal.tenant_id)}'::uuid" if principal.tenant_id else "NULL"
-            session = f"'{_uuid(principal.session_id)}'::uuid" if principal.session_id else "NULL"
-            issued = (
-                f"to_timestamp({int(principal.issued_at.timestamp())})" if principal.issued_at else "NULL"
-            )
-            check = (
-                f"; SELECT app.assert_principal({tenant}, '{_uuid(principal.user_id)}'::uuid,"
-                f" {role}, {'true' if principal.superadmin else 'false'}, {session}, {issued})"
-            )
-            if principal.is_support:
-                # A support session is read-only in the database too, not only in the API.
-                begin += " READ ONLY"
-        return f"{begin}; SELECT " + ", ".join(settings) + check
+        head, tail = _opening_sql(
+            self.role, self.tenant_id, self.user_id, self.principal, self.isolation, self.statement_timeout_ms
+        )
+        return f"{head}{_safe(self.request_id)}{tail}"
 
     @classmethod
     def for_principal(
@@ -123,18 +102,71 @@ def _uuid(value: UUID) -> str:
 
 
 def _safe(request_id: str) -> str:
-    return "".join(ch for ch in request_id if ch.isalnum() or ch in "._-")[:128]
+    return _UNSAFE.sub("", request_id)[:128]
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+# A pure function of its arguments (the whole principal included), memoised: every request of
+# a token has the same opening but for its request id, and building it was a visible share of
+# a cached read's CPU. Two different principals never share an entry.
+@functools.lru_cache(maxsize=4096)
+def _opening_sql(
+    role: DbRole,
+    tenant_id: UUID | None,
+    user_id: UUID | None,
+    principal: Principal | None,
+    isolation: Isolation,
+    statement_timeout_ms: int,
+) -> tuple[str, str]:
+    """The opening's text before and after the request id."""
+    begin = f"BEGIN ISOLATION LEVEL {Isolation(isolation).value}"
+    settings = ""
+    if user_id is not None:
+        settings += f", set_config('app.user_id', '{_uuid(user_id)}', true)"
+    if tenant_id is not None:
+        settings += f", set_config('app.tenant_id', '{_uuid(tenant_id)}', true)"
+    check = ""
+    if principal is not None:
+        role_value = f"'{Role(principal.role).value}'" if principal.role else "NULL"
+        tenant = f"'{_uuid(principal.tenant_id)}'::uuid" if principal.tenant_id else "NULL"
+        session = f"'{_uuid(principal.session_id)}'::uuid" if principal.session_id else "NULL"
+        issued = f"to_timestamp({int(principal.issued_at.timestamp())})" if principal.issued_at else "NULL"
+        check = (
+            f"; SELECT app.assert_principal({tenant}, '{_uuid(principal.user_id)}'::uuid,"
+            f" {role_value}, {'true' if principal.superadmin else 'false'}, {session}, {issued})"
+        )
+        if principal.is_support:
+            # A support session is read-only in the database too, not only in the API.
+            begin += " READ ONLY"
+    head = (
+        f"{begin}; SELECT set_config('role', '{DbRole(role).value}', true),"
+        f" set_config('statement_timeout', '{int(statement_timeout_ms)}', true),"
+        " set_config('app.request_id', '"
+    )
+    return head, f"', true){settings}{check}"
 
 
 async def _acquire(pool: asyncpg.Pool) -> asyncpg.Connection:
     """A pooled connection, or Unavailable at once when the database cannot be reached."""
+    # With a connection idle, acquiring never waits: no timer to arm and disarm (a share of
+    # every request's CPU). The timeout is for a pool that is exhausted or still connecting.
+    timeout = None if pool.get_idle_size() else ACQUIRE_TIMEOUT_SECONDS
     try:
-        connection: asyncpg.Connection = await pool.acquire(timeout=ACQUIRE_TIMEOUT_SECONDS)
+        connection: asyncpg.Connection = await pool.acquire(timeout=timeout)
     except asyncpg.PostgresError as error:  # refused while starting or shutting down
         raise translate(error) from error
     except (OSError, TimeoutError, asyncpg.InterfaceError) as error:
         raise unavailable(error) from error
     return connection
+
+
+async def _release(pool: asyncpg.Pool, connection: asyncpg.Connection) -> None:
+    """Back to the pool; one still inside a transaction (an ending that failed) is rolled back
+    by the pool, within the acquire timeout."""
+    timeout = ACQUIRE_TIMEOUT_SECONDS if connection.is_in_transaction() else None
+    await pool.release(connection, timeout=timeout)
 
 
 async def _begin(connection: asyncpg.Connection, opening: Opening) -> None:
@@ -203,7 +235,7 @@ async def transaction(
             async with _open(connection, opening) as opened:
                 yield opened
         finally:
-            await source.release(connection)
+            await _release(source, connection)
     else:
         async with _open(source, opening) as opened:
             yield opened
@@ -257,7 +289,7 @@ class TenantScope(StatementRunner):
         try:
             await _begin(connection, self._opening)
         except BaseException:
-            await self._pool.release(connection)
+            await _release(self._pool, connection)
             raise
         self.statement_count += 1
         return connection
@@ -302,7 +334,7 @@ class TenantScope(StatementRunner):
             try:
                 await _end(connection, commit=commit)
             finally:
-                await self._pool.release(connection)
+                await _release(self._pool, connection)
 
 
 class ShortTransactions(StatementRunner):
@@ -338,4 +370,4 @@ class ShortTransactions(StatementRunner):
             finally:
                 await _end(connection, commit=committed)
         finally:
-            await self._pool.release(connection)
+            await _release(self._pool, connection)

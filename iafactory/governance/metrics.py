@@ -23,6 +23,7 @@ import asyncio
 import hmac
 import ipaddress
 from collections.abc import Callable, Iterable
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -82,6 +83,9 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
+        # (tenant, operation_type) -> its requests and latency series: `labels()` looked up
+        # and validated them anew for every request.
+        self._operation_series: dict[tuple[str, str], tuple[Any, Any]] = {}
         self.audio_seconds = Counter(
             "iafactory_transcription_audio_seconds", "Seconds of audio transcribed.", ["tenant"], registry=r
         )
@@ -102,8 +106,14 @@ class Metrics:
         self, *, tenant_id: UUID | None, operation_type: str, seconds: float, codes: Iterable[str]
     ) -> None:
         tenant = self.tenant_label(tenant_id)
-        self.requests.labels(tenant, operation_type).inc()
-        self.latency.labels(tenant, operation_type).observe(seconds)
+        series = self._operation_series.get((tenant, operation_type))
+        if series is None:
+            # Bounded: tenant labels are (TenantLabels), operation types are a handful.
+            labels = (tenant, operation_type)
+            series = (self.requests.labels(*labels), self.latency.labels(*labels))
+            self._operation_series[labels] = series
+        series[0].inc()
+        series[1].observe(seconds)
         for code in codes:
             self.errors.labels(tenant, code).inc()
 

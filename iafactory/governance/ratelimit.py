@@ -85,6 +85,8 @@ class RateLimits:
         self._login_address = self._item(settings.login_ip_rate_limit)
         self._register = self._item(settings.register_rate_limit)
         self.plans = PlanCache(ttl=settings.plan_cache_seconds)
+        # One item per distinct rate (a handful of plans and overrides); its key names the tenant.
+        self._per_minute: dict[int, RateLimitItem] = {}
 
     def _item(self, rate: str) -> RateLimitItem:
         parsed = parse(rate)
@@ -97,7 +99,10 @@ class RateLimits:
         except (OSError, asyncpg.PostgresError) as error:
             log.warning("plan limits unavailable; request allowed", error=str(error))
             return None
-        item = RateLimitItemPerMinute(per_minute, namespace=self._namespace)
+        item = self._per_minute.get(per_minute)
+        if item is None:
+            item = RateLimitItemPerMinute(per_minute, namespace=self._namespace)
+            self._per_minute[per_minute] = item
         return await self._spend(item, "tenant", str(tenant_id))
 
     async def check_login_address(self, client: str) -> None:

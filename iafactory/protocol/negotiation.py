@@ -11,6 +11,7 @@ status whatever the media type. `Retry-After` is set in both.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -60,6 +61,7 @@ class Answer:
         return f"{self.media.value}; charset=utf-8"
 
 
+@functools.lru_cache(maxsize=256)  # clients send a handful of Accept values, each every time
 def negotiate(accept: str | None) -> MediaType:
     """application/graphql-response+json when Accept names it at least as favourably as
     application/json; no Accept, `*/*` or anything else is application/json.

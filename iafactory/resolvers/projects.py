@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import strawberry
 
-from iafactory.db.queries import audit
 from iafactory.db.queries import projects as project_queries
 from iafactory.errors import NotFound
 from iafactory.resolvers import validation
@@ -42,10 +41,7 @@ async def create_project(info: Info, input: CreateProjectInput) -> Project:
         name=validation.name(input.name, what="project name"),
         description=validation.optional_text(input.description, what="description", maximum=MAX_DESCRIPTION),
         created_by=principal.user_id,
-    )
-    await audit.append(
-        ctx.db, tenant_id=tenant_id, action="create_project", target_type="Project", target_id=str(row["id"])
-    )
+    )  # and its audit entry, in the same statement
     return Project.from_record(row)
 
 
@@ -65,9 +61,6 @@ async def update_project(info: Info, id: strawberry.ID, input: UpdateProjectInpu
     )
     if row is None:
         raise NotFound()
-    await audit.append(
-        ctx.db, tenant_id=tenant_id, action="update_project", target_type="Project", target_id=str(project_id)
-    )
     return Project.from_record(row)
 
 
@@ -77,7 +70,4 @@ async def delete_project(info: Info, id: strawberry.ID) -> bool:
     project_id = validation.parse_id(id)
     if not await project_queries.delete(ctx.db, tenant_id=tenant_id, project_id=project_id):
         raise NotFound()
-    await audit.append(
-        ctx.db, tenant_id=tenant_id, action="delete_project", target_type="Project", target_id=str(project_id)
-    )
     return True

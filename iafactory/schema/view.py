@@ -118,8 +118,9 @@ class GraphQLView(BrowserFacingView, GraphQL[RequestContext, None]):
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         # A GET naming a persisted document is an operation, whatever its Accept says.
-        persisted = any(request.query_params.get(name) for name in ("extensions", "documentId"))
-        return not persisted and super().should_render_graphql_ide(request)
+        if not super().should_render_graphql_ide(request):
+            return False
+        return not any(request.query_params.get(name) for name in ("extensions", "documentId"))
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         return SubResponse(negotiate(request.headers.get("accept")))

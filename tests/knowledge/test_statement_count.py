@@ -96,3 +96,16 @@ def test_the_statement_count_is_not_exposed_by_default(client: GraphQLClient) ->
     owner = register(client, name="nocount")
     body = client.execute("{ projects { totalCount } }", token=owner.access_token)
     assert "sqlStatements" not in (body.get("extensions") or {}), "diagnostics must be opt-in"
+
+
+def test_create_project_writes_its_audit_entry_in_the_same_statement(
+    counting: GraphQLClient, owner_with_projects: Account
+) -> None:
+    # The opening and ONE statement (insert + audit row); with the COMMIT, three round trips.
+    create = 'mutation { createProject(input: {name: "counted"}) { id } }'
+    counting.execute(create, token=owner_with_projects.access_token)  # the plan limits are now cached
+    body = counting.execute(create, token=owner_with_projects.access_token)
+    assert not body.get("errors"), body.get("errors")
+    assert body["extensions"]["sqlStatements"] == 2, (
+        f"createProject took {body['extensions']['sqlStatements']} statements besides its COMMIT"
+    )

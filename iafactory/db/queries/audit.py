@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from uuid import UUID
 
@@ -29,6 +30,24 @@ async def append(
         target_id,
         details,
     )
+
+
+def appended_for(rows: str, *, action: str, target_type: str) -> str:
+    """An INSERT appending one entry per row of the CTE `rows` (its `tenant_id` and `id`): a
+    write and its audit entry in ONE statement (one round trip, and no write without its entry).
+
+    >>> audited = appended_for("created", action="create_project", target_type="Project")
+    >>> sql = f"WITH created AS (INSERT ... RETURNING *), audited AS ({audited}) SELECT * FROM created"
+    """
+    # Constants of our own code, spelled into the text: checked so that none can carry a quote.
+    assert all(_WORD.fullmatch(word) for word in (rows, action, target_type)), (rows, action, target_type)
+    return (
+        "INSERT INTO audit_log (tenant_id, action, target_type, target_id)"
+        f" SELECT tenant_id, '{action}', '{target_type}', id::text FROM {rows}"
+    )
+
+
+_WORD = re.compile(r"[A-Za-z_]+")
 
 
 async def page(db: Database, *, tenant_id: UUID, first: int, after: int | None) -> list[asyncpg.Record]:

@@ -9,8 +9,32 @@ from uuid import UUID
 import asyncpg
 
 from iafactory.db.database import Database
+from iafactory.db.queries import audit
 
 COLUMNS = "tenant_id, id, name, description, created_by, created_at, updated_at"
+# Each write and its audit entry are one statement (audit.appended_for).
+CREATE = (
+    "WITH created AS ("
+    # One clock reading for both timestamps: a new project was never updated.
+    " INSERT INTO projects (tenant_id, name, description, created_by, created_at, updated_at)"
+    f" SELECT $1, $2, $3, $4, now, now FROM clock_timestamp() AS now RETURNING {COLUMNS}),"
+    f" audited AS ({audit.appended_for('created', action='create_project', target_type='Project')})"
+    " SELECT * FROM created"
+)
+UPDATE = (
+    "WITH updated AS ("
+    " UPDATE projects SET name = coalesce($3, name),"
+    " description = CASE WHEN $4 THEN $5 ELSE description END,"
+    " updated_at = clock_timestamp()"
+    f" WHERE tenant_id = $1 AND id = $2 RETURNING {COLUMNS}),"
+    f" audited AS ({audit.appended_for('updated', action='update_project', target_type='Project')})"
+    " SELECT * FROM updated"
+)
+DELETE = (
+    "WITH deleted AS (DELETE FROM projects WHERE tenant_id = $1 AND id = $2 RETURNING tenant_id, id),"
+    f" audited AS ({audit.appended_for('deleted', action='delete_project', target_type='Project')})"
+    " SELECT count(*) FROM deleted"
+)
 
 
 async def page(
@@ -48,15 +72,8 @@ async def by_ids(db: Database, *, tenant_id: UUID, ids: list[UUID]) -> list[asyn
 async def create(
     db: Database, *, tenant_id: UUID, name: str, description: str | None, created_by: UUID
 ) -> asyncpg.Record:
-    row = await db.fetchrow(
-        # One clock reading for both timestamps: a new project was never updated.
-        "INSERT INTO projects (tenant_id, name, description, created_by, created_at, updated_at)"
-        f" SELECT $1, $2, $3, $4, now, now FROM clock_timestamp() AS now RETURNING {COLUMNS}",
-        tenant_id,
-        name,
-        description,
-        created_by,
-    )
+    """The new project; its audit entry (create_project) is written by the same statement."""
+    row = await db.fetchrow(CREATE, tenant_id, name, description, created_by)
     assert row is not None
     return row
 
@@ -70,19 +87,10 @@ async def update(
     description: str | None,
     set_description: bool,
 ) -> asyncpg.Record | None:
-    return await db.fetchrow(
-        "UPDATE projects SET name = coalesce($3, name),"
-        " description = CASE WHEN $4 THEN $5 ELSE description END,"
-        " updated_at = clock_timestamp()"
-        f" WHERE tenant_id = $1 AND id = $2 RETURNING {COLUMNS}",
-        tenant_id,
-        project_id,
-        name,
-        set_description,
-        description,
-    )
+    """The updated project (None: no such project), audited (update_project) by the same statement."""
+    return await db.fetchrow(UPDATE, tenant_id, project_id, name, set_description, description)
 
 
 async def delete(db: Database, *, tenant_id: UUID, project_id: UUID) -> bool:
-    status = await db.execute("DELETE FROM projects WHERE tenant_id = $1 AND id = $2", tenant_id, project_id)
-    return status.endswith(" 1")
+    """Whether the project existed; its deletion is audited (delete_project) by the same statement."""
+    return bool(await db.fetchval(DELETE, tenant_id, project_id))

@@ -167,10 +167,7 @@ class CompiledReads:
                 committed = False
         if not committed:
             return None
-        structlog.contextvars.bind_contextvars(
-            tenant_id=str(principal.tenant_id), user_id=str(principal.user_id)
-        )
-        return text, scope.statement_count
+        return text, scope.statement_count  # the log line's identity: telemetry.report binds it
 
 
 def _compiler_bug(error: BaseException) -> bool:

@@ -42,6 +42,7 @@ class Plan:
     schema: GraphQLSchema | None = None
     document: DocumentNode | None = None
     _statements: dict[tuple[bool, ...], Statement] = field(default_factory=dict)
+    _cost_without_variables: int | None = None
 
     def bind(self, variables: Mapping[str, Any], principal: Principal, *, max_page_size: int) -> list[Any]:
         """The slots' values; `binding.Fallback` when the general path must answer."""
@@ -58,7 +59,12 @@ class Plan:
     def cost(self, variables: Mapping[str, Any]) -> int:
         if self.schema is None or self.document is None:
             return 0
-        return operation_cost(self.schema, self.document, self.operation_name, variables)
+        if variables:
+            return operation_cost(self.schema, self.document, self.operation_name, variables)
+        # Without variables the cost is the document's own: computed once.
+        if self._cost_without_variables is None:
+            self._cost_without_variables = operation_cost(self.schema, self.document, self.operation_name, {})
+        return self._cost_without_variables
 
     def statement(self, values: list[Any]) -> tuple[str, list[Any]]:
         """The SQL for these values' NULL pattern (rendered once per pattern), and its arguments."""

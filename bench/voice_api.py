@@ -33,8 +33,8 @@ import httpx
 
 from bench.voice_direct import measure_direct, measure_transcriber
 from iafactory.settings import Settings
+from iafactory.voice.slots import lower_priority
 from iafactory.voice.transcriber import Transcriber
-from iafactory.voice.worker import _lower_priority
 from tests.conftest import (
     GraphQLClient,
     Server,
@@ -150,7 +150,7 @@ def main() -> None:
     # in one thread that also loads the model (the threads CTranslate2 starts inherit it):
     # on a shared machine, other processes then weigh on both paths alike.
     niceness = Settings(_env_file=None).transcribe_nice
-    baseline = ThreadPoolExecutor(max_workers=1, initializer=_lower_priority, initargs=(niceness,))
+    baseline = ThreadPoolExecutor(max_workers=1, initializer=lower_priority, initargs=(niceness,))
     transcriber = Transcriber(args.model, data_dir=data_dir, cpu_threads=args.threads)
     model = baseline.submit(lambda: transcriber.model).result()
 

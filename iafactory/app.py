@@ -29,7 +29,7 @@ from iafactory.schema.build import build_schema
 from iafactory.schema.view import GraphQLView
 from iafactory.settings import Settings
 from iafactory.voice.models import model_available
-from iafactory.voice.worker import VoiceRuntime
+from iafactory.voice.runtime import VoiceRuntime
 
 
 def create_app(settings: Settings, *, database_url: str | None = None) -> Starlette:
@@ -65,7 +65,11 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Starle
         )
         # One LISTEN connection for the process, and the in-process transcription workers.
         voice = await VoiceRuntime.start(
-            settings, dsn=dsn, pool=services.pool, concurrency=settings.transcribe_workers
+            settings,
+            dsn=dsn,
+            pool=services.pool,
+            concurrency=settings.transcribe_workers,
+            on_completed=governance_metrics.record_transcription,
         )
         services.extras["pubsub"] = voice.pubsub
         governance.start()  # flushes API-call counts to the monthly usage records

@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     # LISTEN needs a session connection: behind PgBouncer in transaction mode, point this at
     # PostgreSQL itself (defaults to DATABASE_URL).
     listen_database_url: str | None = Field(default=None, alias="IAFACTORY_LISTEN_DATABASE_URL")
+    # Voice: the longest audio one job may hold, counted by decoding (never from the header).
+    max_audio_seconds: float = Field(default=14_400.0, gt=0, alias="IAFACTORY_MAX_AUDIO_SECONDS")
+    # Whisper windows decoded together (faster-whisper's BatchedInferencePipeline); 1 gives the
+    # finest progress, more is faster on CPU up to ~4 (bench/voice_direct.py measures it).
+    whisper_batch_size: int = Field(default=4, ge=1, le=32, alias="IAFACTORY_WHISPER_BATCH_SIZE")
 
     redis_url: str | None = Field(default=None, alias="REDIS_URL")
     login_rate_limit: str = Field(default="10/minute", alias="IAFACTORY_LOGIN_RATE_LIMIT")

@@ -82,8 +82,9 @@ def worker(concurrency: int | None) -> None:
     SIGTERM lets running jobs finish (IAFACTORY_TRANSCRIBE_SHUTDOWN_GRACE_SECONDS), then
     hands the rest back to the queue.
     """
+    from iafactory.governance.metrics import record_transcription
     from iafactory.logging import configure_logging
-    from iafactory.voice.worker import run_worker_process
+    from iafactory.voice.runtime import run_worker_process
 
     settings = load_settings()
     configure_logging(settings)
@@ -91,7 +92,7 @@ def worker(concurrency: int | None) -> None:
     migrate.upgrade(dsn)
     slots = concurrency or max(1, settings.transcribe_workers)
     click.echo(f"IAFactory transcription worker: {slots} slot(s), model {settings.whisper_model}")
-    asyncio.run(run_worker_process(settings, dsn=dsn, concurrency=slots))
+    asyncio.run(run_worker_process(settings, dsn=dsn, concurrency=slots, on_completed=record_transcription))
 
 
 @main.command()

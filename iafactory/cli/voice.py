@@ -50,7 +50,7 @@ def transcribe(
     quiet: bool,
 ) -> None:
     """Transcribe FILE through the API, with a live progress bar; print the text or SRT/VTT."""
-    from iafactory.voice.client import ClientError, run
+    from iafactory.cli.transcribe_client import ClientError, run
 
     try:
         run(

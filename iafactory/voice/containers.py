@@ -29,6 +29,7 @@ ACCEPTED = "WAV, FLAC, MP3, AAC (ADTS), Ogg, WebM/Matroska, MP4/M4A, AIFF or AMR
 _SAFE_OPTIONS = {"protocol_whitelist": "none", "enable_drefs": "0"}
 _SNIFF_BYTES = 16
 _ID3_HEADER = 10
+_MAX_ID3_TAGS = 4
 
 
 class UnsupportedAudioError(ValueError):
@@ -58,12 +59,14 @@ def sniff(head: bytes) -> str | None:
 
 def detect_format(source: BinaryIO) -> str:
     """Sniff `source` (left at its start) or raise UnsupportedAudioError."""
-    head = source.read(_SNIFF_BYTES)
-    if head[:3] == b"ID3" and len(head) >= _ID3_HEADER:
+    head, offset = source.read(_SNIFF_BYTES), 0
+    for _ in range(_MAX_ID3_TAGS):
+        if head[:3] != b"ID3" or len(head) < _ID3_HEADER:
+            break
         # An ID3v2 tag (MP3s, sometimes FLAC or AAC): the container starts after it.
         size = (head[6] & 0x7F) << 21 | (head[7] & 0x7F) << 14 | (head[8] & 0x7F) << 7 | head[9] & 0x7F
-        footer = _ID3_HEADER if head[5] & 0x10 else 0
-        source.seek(_ID3_HEADER + size + footer)
+        offset += _ID3_HEADER + size + (_ID3_HEADER if head[5] & 0x10 else 0)
+        source.seek(offset)
         head = source.read(_SNIFF_BYTES)
     source.seek(0)
     found = sniff(head)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncpg
 
+from iafactory.errors import QuotaExceeded
 from iafactory.voice.jobs import HELD, ClaimedJob, job_request_id, tenant_transaction
 
 # The decoded length of an honest file differs from its header by a fraction of a second.
@@ -57,8 +58,9 @@ class AudioMeter:
                 )
                 if held.endswith(" 1"):
                     await db.execute("SELECT app.enforce_quota($1, 'audio')", job.tenant_id)
-        except asyncpg.PostgresError as error:
-            if error.sqlstate != QUOTA_EXCEEDED_SQLSTATE:
+        except (QuotaExceeded, asyncpg.PostgresError) as error:
+            # The scope maps SQLSTATE IA402 to QuotaExceeded; a bare driver error may still carry it.
+            if not isinstance(error, QuotaExceeded) and error.sqlstate != QUOTA_EXCEEDED_SQLSTATE:
                 raise
             raise AudioQuotaExceeded(
                 f"The audio is longer than its header declared ({self.declared:.1f} s): more than"

@@ -15,12 +15,18 @@ import pytest
 from iafactory.db import migrate
 from tests.conftest import JWT_SECRET, REPO_ROOT, Server, run_sql, start_server, with_database
 
+MAX_AUDIO_SECONDS = 300
 # Short leases and polls: a test that kills a worker should not wait half a minute.
 FAST_JOBS = {
     "IAFACTORY_TRANSCRIBE_LEASE_SECONDS": "3",
     "IAFACTORY_TRANSCRIBE_POLL_SECONDS": "0.5",
     "IAFACTORY_TRANSCRIBE_SHUTDOWN_GRACE_SECONDS": "0",
     "IAFACTORY_WHISPER_THREADS": "2",
+    # Low enough that the audio-cap tests stay quick; the longest clip here is 63 s.
+    "IAFACTORY_MAX_AUDIO_SECONDS": str(MAX_AUDIO_SECONDS),
+    # One 30 s window at a time: tests that act "after the first segment" find the job still
+    # running (the 63 s clip has three windows). The default batch is measured by the bench.
+    "IAFACTORY_WHISPER_BATCH_SIZE": "1",
 }
 
 

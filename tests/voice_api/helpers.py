@@ -195,3 +195,23 @@ def job_rows(database_url: str, tenant_id: str) -> tuple[int, int]:
     )
     audio = superuser_value(database_url, "SELECT count(*) FROM audio_files WHERE tenant_id = %s", tenant_id)
     return int(jobs), int(audio)
+
+
+def set_month_audio_quota(database_url: str, tenant_id: str, seconds: float) -> None:
+    """An operator's override of the tenant's audio seconds per month (before its first upload:
+    servers cache plans)."""
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        connection.execute(
+            "INSERT INTO tenant_quota_overrides (tenant_id, quota, value)"
+            " VALUES (%s, 'max_audio_seconds_per_month', %s)"
+            " ON CONFLICT (tenant_id, quota) DO UPDATE SET value = EXCLUDED.value",
+            (tenant_id, seconds),
+        )
+
+
+async def run_to_the_end(
+    server_ws_url: str, token: str, job_id: str, *, within: float = 180
+) -> dict[str, Any]:
+    """Follow a job over the subscription until its terminal event; that event's transcription."""
+    messages = await Subscriber(server_ws_url, token).follow(job_id, within=within)
+    return dict(events(messages)[-1]["transcription"])

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 from gql import Client, FileVar, GraphQLRequest
-from gql.transport.exceptions import TransportQueryError
+from gql.transport.exceptions import TransportConnectionFailed, TransportError, TransportQueryError
 from gql.transport.httpx import HTTPXAsyncTransport
 from gql.transport.websockets import WebsocketsTransport
 from rich.console import Console
@@ -68,6 +69,17 @@ def _http(url: str, token: str | None) -> HTTPXAsyncTransport:
     if token:
         headers["Authorization"] = f"Bearer {token}"
     return HTTPXAsyncTransport(url=url, headers=headers, timeout=300)
+
+
+_UNREACHABLE = (OSError, TransportConnectionFailed, httpx.TransportError)
+_FAILURES = (*_UNREACHABLE, TransportError)
+
+
+def _one_line(url: str, error: BaseException) -> ClientError:
+    """A server that is down, or that fails, is one line for the user, not a traceback."""
+    if isinstance(error, _UNREACHABLE):
+        return ClientError(f"cannot reach {url}: {error}")
+    return ClientError(f"the server at {url} failed: {error}")
 
 
 def ws_url(url: str) -> str:
@@ -186,7 +198,10 @@ def run(
     if token is None:
         if not (email and password):
             raise ClientError("give --token (or IAFACTORY_TOKEN), or --email and --password")
-        token = asyncio.run(login(url, email, password))
+        try:
+            token = asyncio.run(login(url, email, password))
+        except _FAILURES as error:
+            raise _one_line(url, error) from error
     console = Console(stderr=True)
     job: list[str] = []
     with Progress(
@@ -227,8 +242,8 @@ def run(
                     asyncio.run(cancel(job[0], url=url, token=token))
                 raise ClientError(f"interrupted: transcription {job[0]} cancelled") from None
             raise ClientError("interrupted") from None
-        except OSError as error:
-            raise ClientError(f"cannot reach {url}: {error}") from error
+        except _FAILURES as error:
+            raise _one_line(url, error) from error
     if output is not None:
         output.write_text(outcome.output, encoding="utf-8")
         if not quiet:

@@ -45,3 +45,20 @@ async def test_transcribe_reports_a_refused_file_in_one_line_and_fails(voice_ser
     assert done.returncode == 1
     assert done.stderr.strip().splitlines()[-1].endswith("(UNSUPPORTED_MEDIA_TYPE)"), done.stderr
     assert done.stdout == ""
+
+
+def test_transcribe_against_a_server_that_is_down_prints_one_line() -> None:
+    done = cli(
+        "transcribe",
+        str(AUDIO / "speech_en.wav"),
+        "--url",
+        "http://127.0.0.1:9/graphql",
+        "--token",
+        "unused",
+        "--quiet",
+        database_url=None,
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "iafactory: cannot reach http://127.0.0.1:9/graphql: All connection attempts failed"
+    ], done.stderr

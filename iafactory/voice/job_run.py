@@ -84,11 +84,12 @@ class JobRun:
         spec = await jobs.load(engine.pool, job, worker_id=self.worker_id)
         if spec is None:
             return  # cancelled between the claim and now
-        path = temp_audio_path()
+        path: Path | None = None
         watching = engine.pubsub.watch(job.id) if engine.pubsub else contextlib.nullcontext(Watch())
         with watching as changed:
             keeper = asyncio.create_task(self._keep_lease(changed))
             try:
+                path = temp_audio_path()  # a full disk fails here or in the copy: both settle the job
                 if spec.audio_id is None or not await self._fetch(spec.audio_id, path):
                     await leased.fail(engine.pool, job, worker_id=self.worker_id, error=AUDIO_GONE)
                     return
@@ -113,7 +114,8 @@ class JobRun:
                 keeper.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await keeper
-                path.unlink(missing_ok=True)
+                if path is not None:
+                    path.unlink(missing_ok=True)
 
     async def _fetch(self, audio_id: UUID, path: Path) -> bool:
         async with jobs.tenant_transaction(

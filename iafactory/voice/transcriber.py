@@ -159,7 +159,7 @@ class Transcriber:
                 if on_audio is not None:
                     on_audio(duration)
                 _raise_if(cancelled)
-                found, language = self._window_segments(pipeline, audio, start, language)
+                found, language = self._block_segments(pipeline, audio, start, language)
                 for segment in found:
                     _raise_if(cancelled)
                     segments.append(segment)
@@ -174,7 +174,7 @@ class Transcriber:
             duration=duration,
         )
 
-    def _window_segments(
+    def _block_segments(
         self, pipeline: BatchedInferencePipeline, audio: Audio, start: float, language: str | None
     ) -> tuple[Iterator[Segment], str | None]:
         """The segments of one block (a generator: each window's come as it is decoded), and

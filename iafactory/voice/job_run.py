@@ -194,32 +194,37 @@ class JobRun:
         )
 
     async def _write(self, pending: asyncio.Queue[Event]) -> None:
-        """Commit each segment and progress step in order; stop the run when one is refused."""
+        """Commit segments and progress in order, each burst (a window's segments) at once;
+        stop the run when a write is refused."""
         pool, lease = self.engine.pool, self.engine.settings.transcribe_lease_seconds
-        written = 0.0
-        while (item := await pending.get()) is not None:
-            segment, progress = item
-            if self.stop.is_set() or (segment is None and progress <= written):
+        written, ended = 0.0, False
+        while not ended:
+            burst = [await pending.get()]
+            while not pending.empty():
+                burst.append(pending.get_nowait())
+            ended = None in burst
+            found = [item for item in burst if item is not None]
+            segments = [(s.start, s.end, s.text) for s, _ in found if s is not None]
+            progress = max((p for _, p in found), default=0.0)
+            if self.stop.is_set() or not (segments or progress > written):
                 continue
             try:
-                if segment is None:
-                    held = await leased.set_progress(
-                        pool, self.job, worker_id=self.worker_id, lease_seconds=lease, progress=progress
-                    )
-                else:
-                    held = await leased.add_segment(
+                if segments:
+                    held = await leased.add_segments(
                         pool,
                         self.job,
                         worker_id=self.worker_id,
                         lease_seconds=lease,
-                        start=segment.start,
-                        end=segment.end,
-                        text=segment.text,
+                        segments=segments,
                         progress=progress,
+                    )
+                else:
+                    held = await leased.set_progress(
+                        pool, self.job, worker_id=self.worker_id, lease_seconds=lease, progress=progress
                     )
             except _DB_ERRORS:
                 # A lost segment would leave a hole in the text: stop, and let a retry redo it.
-                self.log.exception("storing a segment failed")
+                self.log.exception("storing segments failed")
                 self.abandon(STORE_FAILED)
                 continue
             if not held:

@@ -13,6 +13,8 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import asyncpg
 
 from iafactory.db.queries import documents
@@ -71,29 +73,55 @@ async def add_segment(
     text: str,
     progress: float,
 ) -> bool:
-    """Store one segment and the progress it brings, renewing the lease, in one commit.
+    """Store one segment and the progress it brings (see add_segments)."""
+    return await add_segments(
+        pool,
+        job,
+        worker_id=worker_id,
+        lease_seconds=lease_seconds,
+        segments=[(start, end, text)],
+        progress=progress,
+    )
+
+
+async def add_segments(
+    pool: asyncpg.Pool,
+    job: ClaimedJob,
+    *,
+    worker_id: str,
+    lease_seconds: float,
+    segments: Sequence[tuple[float, float, str]],
+    progress: float,
+) -> bool:
+    """Store segments (start, end, text) in order and the progress they bring, renewing the
+    lease, in one statement: a window's burst is one commit and one announcement.
 
     False when the job is no longer ours: the caller stops transcribing.
     """
+    starts = [max(0.0, start) for start, _, _ in segments]
+    ends = [max(start, end, 0.0) for start, end, _ in segments]
     async with tenant_transaction(pool, job.tenant_id, request_id=job_request_id(job)) as db:
-        position = await db.fetchval(
+        stored = await db.fetchval(
             "WITH job AS (UPDATE transcriptions SET progress = greatest(progress, least(1.0, $4)),"
-            "   segment_count = segment_count + 1, heartbeat_at = clock_timestamp(),"
+            "   segment_count = segment_count + cardinality($6::float8[]), heartbeat_at = clock_timestamp(),"
             f"  lease_expires_at = clock_timestamp() + make_interval(secs => $5) WHERE {HELD}"
-            "   RETURNING segment_count)"
-            " INSERT INTO transcript_segments"
-            " (tenant_id, transcription_id, position, start_seconds, end_seconds, text)"
-            " SELECT $1, $2, segment_count, $6, $7, $8 FROM job RETURNING position",
+            "   RETURNING segment_count - cardinality($6::float8[]) AS before),"
+            " added AS (INSERT INTO transcript_segments"
+            "   (tenant_id, transcription_id, position, start_seconds, end_seconds, text)"
+            "   SELECT $1, $2, job.before + s.n, s.start_seconds, s.end_seconds, s.text"
+            "   FROM job, unnest($6::float8[], $7::float8[], $8::text[])"
+            "     WITH ORDINALITY AS s (start_seconds, end_seconds, text, n) RETURNING 1)"
+            " SELECT count(*) FROM job",
             job.tenant_id,
             job.id,
             worker_id,
             max(0.0, progress),
             lease_seconds,
-            max(0.0, start),
-            max(start, end, 0.0),
-            text,
+            starts,
+            ends,
+            [text for _, _, text in segments],
         )
-    return position is not None
+    return bool(stored)
 
 
 async def complete(

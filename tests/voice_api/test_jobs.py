@@ -213,6 +213,30 @@ async def test_segments_are_numbered_in_arrival_order_and_the_text_is_joined_on_
     assert [p["position"] for p in positions] == [1, 2]
 
 
+async def test_a_burst_of_segments_is_stored_in_order_in_one_commit(pool: asyncpg.Pool, clean: None) -> None:
+    job_id = await queue_job(pool, await new_tenant(pool))
+    claimed = await claim(pool, "w")
+    assert claimed is not None
+    await add(pool, claimed, "w", "First.", progress=0.2)
+    burst = [(1.0, 2.0, "Second."), (2.0, 3.0, "Third."), (3.0, 4.0, "Fourth.")]
+
+    assert await leased.add_segments(
+        pool, claimed, worker_id="w", lease_seconds=LEASE, segments=burst, progress=0.8
+    )
+
+    stored = await pool.fetch(
+        "SELECT position, text FROM transcript_segments WHERE transcription_id = $1 ORDER BY 1", job_id
+    )
+    assert [(s["position"], s["text"]) for s in stored] == [
+        (1, "First."),
+        (2, "Second."),
+        (3, "Third."),
+        (4, "Fourth."),
+    ]
+    current = await row(pool, job_id)
+    assert (current["segment_count"], current["progress"]) == (4, 0.8)
+
+
 async def test_jobs_of_a_suspended_tenant_wait_until_it_is_resumed(pool: asyncpg.Pool, clean: None) -> None:
     tenant = await new_tenant(pool)
     job_id = await queue_job(pool, tenant)

@@ -100,6 +100,11 @@ class Settings(BaseSettings):
     # The server and workers connect as iafactory_authenticator (db/roles.py), its password
     # derived from the JWT secret; set this to provision that login yourself (PgBouncer).
     runtime_database_url: str | None = Field(default=None, alias="IAFACTORY_RUNTIME_DATABASE_URL")
+    # Voice: the longest audio one job may hold, counted by decoding (never from the header).
+    max_audio_seconds: float = Field(default=14_400.0, gt=0, alias="IAFACTORY_MAX_AUDIO_SECONDS")
+    # Whisper windows decoded together (faster-whisper's BatchedInferencePipeline); 1 gives the
+    # finest progress, more is faster on CPU up to ~4 (bench/voice_direct.py measures it).
+    whisper_batch_size: int = Field(default=4, ge=1, le=32, alias="IAFACTORY_WHISPER_BATCH_SIZE")
 
     redis_url: str | None = Field(default=None, alias="REDIS_URL")
     login_rate_limit: str = Field(default="10/minute", alias="IAFACTORY_LOGIN_RATE_LIMIT")

@@ -2,9 +2,10 @@
 
 The file is decoded in blocks of a few minutes (decoding.py). In each block faster-whisper's
 own VAD finds the speech and packs it into Whisper's native 30 s windows, and its
-BatchedInferencePipeline decodes each window exactly once (on this 2-core CPU it runs about
-1.5-2x faster than the sequential `WhisperModel.transcribe`, whose windows overlap where a
-sentence crosses their edge: bench/voice_direct.py prints both). A block ends after its last
+BatchedInferencePipeline decodes them a batch at a time (on a 2-core CPU about 1.2-1.3x
+faster than the sequential `WhisperModel.transcribe`: bench/voice_direct.py prints both),
+through batched.py, which decodes again the rare window the model stopped early instead of
+losing its last words. A block ends after its last
 pause; the speech after it is carried into the next block, so no word is cut and no audio
 is decoded twice.
 
@@ -27,9 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from faster_whisper import BatchedInferencePipeline, WhisperModel
+from faster_whisper import WhisperModel
 from faster_whisper.vad import VadOptions, get_speech_timestamps
 
+from iafactory.voice.batched import WholeWindows
 from iafactory.voice.containers import open_audio
 from iafactory.voice.decoding import SAMPLE_RATE, Audio, Block, declared_seconds, decode_blocks
 from iafactory.voice.languages import LANGUAGE_CODES, UnsupportedLanguageError
@@ -144,7 +146,7 @@ class Transcriber:
         """
         cancelled = should_cancel or (lambda: False)
         _raise_if(cancelled)
-        pipeline = BatchedInferencePipeline(self.model)
+        pipeline = WholeWindows(self.model)
         if language is not None and language not in (supported := self.supported_languages()):
             raise UnsupportedLanguageError(language, self.model_spec, supported)
         segments: list[Segment] = []
@@ -175,7 +177,7 @@ class Transcriber:
         )
 
     def _block_segments(
-        self, pipeline: BatchedInferencePipeline, audio: Audio, start: float, language: str | None
+        self, pipeline: WholeWindows, audio: Audio, start: float, language: str | None
     ) -> tuple[Iterator[Segment], str | None]:
         """The segments of one block (a generator: each window's come as it is decoded), and
         the language: detected on the first block that holds speech, then kept."""

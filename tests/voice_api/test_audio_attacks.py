@@ -121,7 +121,7 @@ async def test_header_claiming_one_second_is_billed_what_was_decoded(
 
     assert final["status"] == "COMPLETED", final
     duration = superuser_value(
-        voice_database_url, "SELECT duration FROM transcriptions WHERE id = %s", job_id
+        voice_database_url, "SELECT duration FROM transcriptions WHERE id = $1", job_id
     )
     assert duration == pytest.approx(23.3, abs=0.1)
     assert billed(client, owner.access_token) == pytest.approx(duration)

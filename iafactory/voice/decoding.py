@@ -29,6 +29,7 @@ from iafactory.voice.containers import UnsupportedAudioError
 from iafactory.voice.probe import AudioTooLong
 
 SAMPLE_RATE = 16_000
+_S16_SCALE = np.float32(32768.0)
 Audio = npt.NDArray[np.float32]
 
 
@@ -90,12 +91,15 @@ def _fixed_blocks(pieces: Iterator[Audio], size: int) -> Iterator[Audio]:
 
 
 def _samples(container: InputContainer, max_samples: int, max_seconds: float) -> Iterator[Audio]:
-    """16 kHz mono float32 pieces as FFmpeg decodes them; a broken packet is skipped."""
-    resampler = AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+    """16 kHz mono float32 pieces as FFmpeg decodes them; a broken packet is skipped.
+
+    Through 16-bit samples, as faster-whisper's own `decode_audio`: the model then hears the
+    very same input, bit for bit (Whisper's output can change with a 1e-5 difference)."""
+    resampler = AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
     decoded = 0
     for frame in _frames(container):
         for out in resampler.resample(frame):
-            piece: Audio = out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
+            piece: Audio = out.to_ndarray().reshape(-1).astype(np.float32) / _S16_SCALE
             decoded += len(piece)
             if decoded > max_samples:
                 raise AudioTooLong(max_seconds)

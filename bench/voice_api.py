@@ -14,8 +14,9 @@
    Goal: API / plain >= 0.9. The paths alternate in rounds (medians shown), so a neighbour's
    burst of CPU weighs on all of them alike.
 2. Latency of a `me` query (open loop, --rate requests per second for --load-seconds), idle
-   and while a long transcription (the clip repeated) runs on the same server. Goal: p99
-   while transcribing <= 2x idle.
+   and while a long transcription (the clip repeated) runs on the same server, alternating
+   for --rounds rounds (percentiles over the pooled samples). Goal: p99 while transcribing
+   <= 2x idle.
 """
 
 from __future__ import annotations
@@ -198,12 +199,16 @@ def main() -> None:
                     rows[label].append(baseline.submit(measure).result())
                 wall = asyncio.run(api_wall_seconds(server, token, args.file, args.file.name))
                 rows["through the API"].append(Run(rows["plain faster-whisper"][0].audio_seconds, wall))
-            idle = asyncio.run(
-                me_latencies(server.graphql_url, token, seconds=args.load_seconds, rate=args.rate)
-            )
-            busy = asyncio.run(
-                while_transcribing(server, token, repeated_wav(args.file, args.long_times), args)
-            )
+            # Idle and busy windows alternate too; each row pools its rounds' samples.
+            long_audio = repeated_wav(args.file, args.long_times)
+            idle, busy = Latencies([]), Latencies([])
+            for _ in range(args.rounds):
+                idle.samples.extend(
+                    asyncio.run(
+                        me_latencies(server.graphql_url, token, seconds=args.load_seconds, rate=args.rate)
+                    ).samples
+                )
+                busy.samples.extend(asyncio.run(while_transcribing(server, token, long_audio, args)).samples)
         finally:
             server.stop()
 
@@ -216,7 +221,7 @@ def main() -> None:
     api = statistics.median(r.wall_seconds for r in rows["through the API"])
     plain = statistics.median(r.wall_seconds for r in rows["plain faster-whisper"])
     print(f"  API / plain faster-whisper   {plain / api:6.2f}   (medians; goal >= 0.9)")
-    print(f"`me` at {args.rate:.0f}/s for {args.load_seconds:.0f} s:")
+    print(f"`me` at {args.rate:.0f}/s, {args.rounds} alternating windows of {args.load_seconds:.0f} s each:")
     for label, measured in (("idle", idle), ("while transcribing", busy)):
         print(
             f"  {label:22} p50 {measured.p50_ms:6.1f} ms  p99 {measured.p99_ms:6.1f} ms"

@@ -44,7 +44,7 @@ Event = tuple[Segment | None, float] | None
 
 
 class OnCompleted(Protocol):
-    """Told of every completed job (the lead wires /metrics to it in app.py)."""
+    """Told of every completed job (services.py wires /metrics to it)."""
 
     def __call__(self, tenant_id: UUID, *, audio_seconds: float, processing_seconds: float) -> None: ...
 

@@ -1,12 +1,12 @@
 """What a process runs for the voice agent: the LISTEN connection and its worker slots.
 
-`iafactory serve` starts a VoiceRuntime in its lifespan; `iafactory worker` runs
-`run_worker_process` (slots and LISTEN, no HTTP). Completed jobs are reported to the
-`on_completed` callback the caller passes in (app.py wires /metrics to it).
+`iafactory serve` starts a VoiceRuntime in its lifespan (services.py); `iafactory worker`
+runs `run_worker_process` (slots and LISTEN, no HTTP, so no /metrics). Completed jobs are
+reported to the `on_completed` callback the caller passes in (services.py: Metrics.transcription).
 
 Example:
     >>> runtime = await VoiceRuntime.start(settings, dsn=dsn, pool=pool, concurrency=1,
-    ...                                    on_completed=record_transcription)
+    ...                                    on_completed=metrics.transcription)
     >>> ...  # serve
     >>> await runtime.stop()
 """

@@ -23,21 +23,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import io
 import os
 import statistics
 import tempfile
 import time
-import wave
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-from bench.voice_direct import DEFAULT_FILE, Run, measure_batched, measure_direct, measure_transcriber, table
+from bench.voice_direct import (
+    DEFAULT_FILE,
+    Run,
+    measure_batched,
+    measure_direct,
+    measure_transcriber,
+    repeated_wav,
+    spoken,
+    table,
+)
 from iafactory.settings import Settings
-from iafactory.voice.decoding import SAMPLE_RATE
 from iafactory.voice.slots import lower_priority
 from iafactory.voice.transcriber import Transcriber
 from tests.support.database import cluster, lift_rate_limit, scratch_database
@@ -62,31 +68,17 @@ class Latencies:
         return 1000 * ordered[int(0.99 * (len(ordered) - 1))]
 
 
-def repeated_wav(path: Path, times: int) -> bytes:
-    """The clip played `times` times in a row, as 16 kHz WAV: a job long enough to measure under."""
-    from faster_whisper import decode_audio
-
-    pcm = (decode_audio(str(path), sampling_rate=SAMPLE_RATE) * 32767).astype("<i2").tobytes()
-    out = io.BytesIO()
-    with wave.open(out, "wb") as long:
-        long.setnchannels(1)
-        long.setsampwidth(2)
-        long.setframerate(SAMPLE_RATE)
-        long.writeframes(pcm * times)
-    return out.getvalue()
-
-
-async def api_wall_seconds(server: Server, token: str, content: bytes | Path, filename: str) -> float:
-    """From the start of the upload to the COMPLETED event."""
+async def api_run(server: Server, token: str, content: Path, audio_seconds: float) -> Run:
+    """From the start of the upload to the COMPLETED event, and the text it carries."""
     started = time.perf_counter()
     job_id = uploaded_id(
-        await asyncio.to_thread(upload, server.graphql_url, token, content, filename=filename)
+        await asyncio.to_thread(upload, server.graphql_url, token, content, filename=content.name)
     )
     messages = await Subscriber(server.ws_url, token).follow(job_id, within=3600)
-    status = events(messages)[-1]["transcription"]["status"]
-    if status != "COMPLETED":
-        raise RuntimeError(f"the job ended {status}")
-    return time.perf_counter() - started
+    final = events(messages)[-1]["transcription"]
+    if final["status"] != "COMPLETED":
+        raise RuntimeError(f"the job ended {final['status']}")
+    return Run(audio_seconds, time.perf_counter() - started, final["text"] or "")
 
 
 async def me_latencies(url: str, token: str, *, seconds: float, rate: float) -> Latencies:
@@ -183,7 +175,7 @@ def main() -> None:
             account = register(GraphQLClient(server.graphql_url), name="bench")
             lift_rate_limit(database_url, account.tenant_id)  # the load below is far over FREE's
             token = account.access_token
-            asyncio.run(api_wall_seconds(server, token, args.file, args.file.name))  # loads the model
+            asyncio.run(api_run(server, token, args.file, 0.0))  # loads the model
             for _ in range(args.rounds):
                 for label, measure in (
                     ("plain faster-whisper", lambda: measure_direct(args.file, model=model)),
@@ -197,8 +189,8 @@ def main() -> None:
                     ),
                 ):
                     rows[label].append(baseline.submit(measure).result())
-                wall = asyncio.run(api_wall_seconds(server, token, args.file, args.file.name))
-                rows["through the API"].append(Run(rows["plain faster-whisper"][0].audio_seconds, wall))
+                audio = rows["plain faster-whisper"][0].audio_seconds
+                rows["through the API"].append(asyncio.run(api_run(server, token, args.file, audio)))
             # Idle and busy windows alternate too; each row pools its rounds' samples.
             long_audio = repeated_wav(args.file, args.long_times)
             idle, busy = Latencies([]), Latencies([])
@@ -217,7 +209,7 @@ def main() -> None:
         f"{args.file.name}: {audio:.1f} s audio, model {args.model}, {args.threads} threads,"
         f" {args.rounds} alternating rounds"
     )
-    print("\n".join(table(rows, baseline="plain faster-whisper")))
+    print("\n".join(table(rows, baseline="plain faster-whisper", said=spoken(args.file))))
     api = statistics.median(r.wall_seconds for r in rows["through the API"])
     plain = statistics.median(r.wall_seconds for r in rows["plain faster-whisper"])
     print(f"  API / plain faster-whisper   {plain / api:6.2f}   (medians; goal >= 0.9)")

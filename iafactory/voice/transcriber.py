@@ -146,7 +146,6 @@ class Transcriber:
         """
         cancelled = should_cancel or (lambda: False)
         _raise_if(cancelled)
-        pipeline = WholeWindows(self.model)
         if language is not None and language not in (supported := self.supported_languages()):
             raise UnsupportedLanguageError(language, self.model_spec, supported)
         segments: list[Segment] = []
@@ -161,7 +160,7 @@ class Transcriber:
                 if on_audio is not None:
                     on_audio(duration)
                 _raise_if(cancelled)
-                found, language = self._block_segments(pipeline, audio, start, language)
+                found, language = self._block_segments(audio, start, language)
                 for segment in found:
                     _raise_if(cancelled)
                     segments.append(segment)
@@ -177,18 +176,27 @@ class Transcriber:
         )
 
     def _block_segments(
-        self, pipeline: WholeWindows, audio: Audio, start: float, language: str | None
+        self, audio: Audio, start: float, language: str | None
     ) -> tuple[Iterator[Segment], str | None]:
         """The segments of one block (a generator: each window's come as it is decoded), and
-        the language: detected on the first block that holds speech, then kept."""
-        found, info = pipeline.transcribe(
-            audio,
-            language=language,
-            batch_size=self._batch_size,
-            beam_size=5,
-            without_timestamps=False,  # segments of a sentence or two, for progress and subtitles
-            vad_filter=True,
-        )
+        the language: detected on the first block that holds speech, then kept.
+
+        Batch 1: the sequential decoder, each 30 s window starting where the last one's words
+        ended. More: windows cut at pauses by the VAD and decoded together (batched.py), which
+        costs a window's encoder pass again wherever the model stops early."""
+        if self._batch_size > 1:
+            found, info = WholeWindows(self.model).transcribe(
+                audio,
+                language=language,
+                batch_size=self._batch_size,
+                beam_size=5,
+                without_timestamps=False,  # segments of a sentence or two, for progress and subtitles
+                vad_filter=True,
+            )
+        else:
+            found, info = self.model.transcribe(
+                audio, language=language, beam_size=5, vad_filter=True, condition_on_previous_text=False
+            )
         if language is None and info.duration_after_vad > 0:
             language = info.language
         end = start + len(audio) / SAMPLE_RATE

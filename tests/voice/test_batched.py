@@ -1,27 +1,51 @@
 """WholeWindows: a window whose output stops before its end is decoded again from its last
-timestamp, as faster-whisper's sequential decoder does (its batched pipeline drops the rest).
+timestamp, and a repetitive one at higher temperatures, as faster-whisper's sequential decoder
+does (its batched pipeline keeps the first output as it is).
 
 The model's outputs are scripted here (the real tiny.en supplies the tokenizer and the split);
 tests/voice/test_transcriber.py shows the words it saves on real audio (speech_en.mp3)."""
 
 from __future__ import annotations
 
+import dataclasses
 from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pytest
 from faster_whisper.tokenizer import Tokenizer
+from faster_whisper.transcribe import TranscriptionOptions
 
 from iafactory.voice.batched import WholeWindows
 from iafactory.voice.transcriber import Transcriber
 
 
-class Scripted(WholeWindows):
-    """Answers each decoding pass with the next scripted token lists; records what it was given."""
+class Model:
+    """The real tiny.en (tokens, timestamps, prompts), with a scripted temperature fallback."""
 
-    def __init__(self, transcriber: Transcriber, passes: list[list[list[int]]]) -> None:
-        super().__init__(transcriber.model)
+    def __init__(self, transcriber: Transcriber, fallback: list[int] | None = None) -> None:
+        self._real = transcriber.model
+        self.fallback = fallback
+        self.fallback_temperatures: list[list[float]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    def encode(self, features: Any) -> None:
+        return None
+
+    def generate_with_fallback(self, encoded: Any, prompt: Any, tokenizer: Any, options: Any) -> Any:
+        self.fallback_temperatures.append(list(options.temperatures))
+        result = SimpleNamespace(sequences_ids=[self.fallback], no_speech_prob=0.01)
+        return result, -0.3, options.temperatures[0], 1.2
+
+
+class Scripted(WholeWindows):
+    """Answers each decoding pass with the next scripted outputs (token lists, or whole
+    dictionaries); records the features it was given."""
+
+    def __init__(self, model: Model | Transcriber, passes: list[list[Any]]) -> None:
+        super().__init__(model if isinstance(model, Model) else Model(model))
         self.passes = passes
         self.batches: list[np.ndarray] = []
 
@@ -29,8 +53,10 @@ class Scripted(WholeWindows):
         self, features: Any, tokenizer: Tokenizer, options: Any
     ) -> tuple[None, list[Any]]:
         self.batches.append(np.asarray(features))
-        outputs = self.passes.pop(0)
-        return None, [{"tokens": t, "avg_logprob": -0.2, "no_speech_prob": 0.01} for t in outputs]
+        return None, [
+            o if isinstance(o, dict) else {"tokens": o, "avg_logprob": -0.2, "no_speech_prob": 0.01}
+            for o in self.passes.pop(0)
+        ]
 
 
 @pytest.fixture(scope="module")
@@ -52,9 +78,21 @@ def features(count: int) -> np.ndarray:
     return np.tile(np.arange(3000, dtype=np.float32), (count, 80, 1))
 
 
-def options() -> Any:
-    """What forward() reads itself; the rest only reaches the (scripted) decoding."""
-    return SimpleNamespace(word_timestamps=False, without_timestamps=False)
+def options() -> TranscriptionOptions:
+    """faster-whisper's thresholds; what forward() does not read only reaches the (scripted)
+    decoding."""
+    unread = dict.fromkeys(field.name for field in dataclasses.fields(TranscriptionOptions))
+    return TranscriptionOptions(
+        **{
+            **unread,
+            "word_timestamps": False,
+            "without_timestamps": False,
+            "log_prob_threshold": -1.0,
+            "no_speech_threshold": 0.6,
+            "compression_ratio_threshold": 2.4,
+            "temperatures": [0.0],
+        }
+    )
 
 
 def test_a_window_ending_on_a_timestamp_pair_is_decoded_again_from_there(
@@ -122,3 +160,33 @@ def test_only_the_windows_that_stopped_early_are_decoded_again(
 
     assert [[s["text"].strip() for s in w] for w in windows] == [["Done.", "And done."], ["Early.", "Rest."]]
     assert [len(batch) for batch in pipeline.batches] == [2, 1]
+
+
+def test_a_repetitive_window_is_decoded_again_at_the_next_temperatures(
+    tiny_en: Transcriber, tokenizer: Tokenizer
+) -> None:
+    loop = [stamp(tokenizer, 0.0), *words(tokenizer, " the cafe" + "-my" * 60), stamp(tokenizer, 20.0)]
+    heard = [
+        stamp(tokenizer, 0.0),
+        *words(tokenizer, " The cafe near the lighthouse."),
+        stamp(tokenizer, 20.0),
+    ]
+    model = Model(tiny_en, fallback=heard)
+    pipeline = Scripted(model, [[loop]])
+
+    [segments] = pipeline.forward(features(1), tokenizer, [{"offset": 0.0, "duration": 20.0}], options())
+
+    assert [s["text"].strip() for s in segments] == ["The cafe near the lighthouse."]
+    assert model.fallback_temperatures == [[0.2, 0.4, 0.6, 0.8, 1.0]], "temperature 0 is not tried twice"
+
+
+def test_a_silent_window_is_not_decoded_again(tiny_en: Transcriber, tokenizer: Tokenizer) -> None:
+    """The sequential rule: improbable text over a window that is most likely silence is left."""
+    mumble = [stamp(tokenizer, 0.0), *words(tokenizer, " Hmm."), stamp(tokenizer, 2.0)]
+    model = Model(tiny_en, fallback=mumble)
+    silent = {"tokens": mumble, "avg_logprob": -1.5, "no_speech_prob": 0.9}
+    pipeline = Scripted(model, [[silent]])
+
+    pipeline.forward(features(1), tokenizer, [{"offset": 0.0, "duration": 3.0}], options())
+
+    assert model.fallback_temperatures == []

@@ -26,7 +26,7 @@ from iafactory.mail import Mailer
 from iafactory.settings import Settings
 from iafactory.voice.models import model_available
 from iafactory.voice.pubsub import PubSub
-from iafactory.voice.worker import VoiceRuntime
+from iafactory.voice.runtime import VoiceRuntime
 
 
 @dataclass(frozen=True, slots=True)

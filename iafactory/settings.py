@@ -100,6 +100,12 @@ class Settings(BaseSettings):
     # The server and workers connect as iafactory_authenticator (db/roles.py), its password
     # derived from the JWT secret; set this to provision that login yourself (PgBouncer).
     runtime_database_url: str | None = Field(default=None, alias="IAFACTORY_RUNTIME_DATABASE_URL")
+    # Voice: the longest audio one job may hold, counted by decoding (never from the header).
+    max_audio_seconds: float = Field(default=14_400.0, gt=0, alias="IAFACTORY_MAX_AUDIO_SECONDS")
+    # Whisper windows decoded together (faster-whisper's BatchedInferencePipeline, every window
+    # finished: voice/batched.py); 1: the sequential decoder, progress after every window.
+    # 4 was ~1.1x faster than 1 on 2 CPU threads, same words (bench/voice_direct.py).
+    whisper_batch_size: int = Field(default=4, ge=1, le=32, alias="IAFACTORY_WHISPER_BATCH_SIZE")
 
     # Semantic search (iafactory/knowledge/): the off switch; BLAS threads of the sentence
     # encoder (its library's default of 4 crawls on 2 cores); whether this process embeds

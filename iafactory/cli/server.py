@@ -140,7 +140,7 @@ def worker(concurrency: int | None) -> None:
     hands the rest back to the queue.
     """
     from iafactory.logging import configure_logging
-    from iafactory.voice.worker import run_worker_process
+    from iafactory.voice.runtime import run_worker_process
 
     settings = load_settings()
     configure_logging(settings)

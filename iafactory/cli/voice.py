@@ -54,7 +54,7 @@ def transcribe(
     from gql.transport.exceptions import TransportConnectionFailed, TransportError
     from websockets.exceptions import WebSocketException
 
-    from iafactory.voice.client import ClientError, run
+    from iafactory.cli.transcribe_client import ClientError, run
 
     try:
         # Before any progress bar: a server that is down is then one line, at once.

@@ -28,7 +28,7 @@ from iafactory.schema.types.voice import (
 )
 from iafactory.voice import jobs
 from iafactory.voice.languages import UnsupportedLanguageError, validate_language
-from iafactory.voice.probe import UnsupportedAudioError
+from iafactory.voice.probe import AudioTooLong, UnsupportedAudioError
 from iafactory.voice.storage import UploadTooLarge, default_store, receive_upload
 
 NO_SUCH_TRANSCRIPTION = "No such transcription."
@@ -95,8 +95,9 @@ async def transcribe_audio(
             filename=getattr(file, "filename", None),
             content_type=getattr(file, "content_type", None),
             max_bytes=settings.max_upload_bytes,
+            max_seconds=settings.max_audio_seconds,
         )
-    except UploadTooLarge as error:
+    except (UploadTooLarge, AudioTooLong) as error:
         raise PayloadTooLarge(str(error)) from error
     except UnsupportedAudioError as error:
         raise UnsupportedMediaType(f"The upload is not decodable audio: {error.reason}.") from error
@@ -164,13 +165,14 @@ async def transcription_progress(info: Info, id: strawberry.ID) -> AsyncGenerato
         sent, status, attempts = row["segment_count"], row["status"], row["attempts"]
         yield TranscriptionEvent(transcription=Transcription.from_record(row), segment=None)
         while status not in jobs.TERMINAL:
-            await changed.wait(SAFETY_POLL_SECONDS)
+            woke = await changed.wait(SAFETY_POLL_SECONDS)
             if principal.expires_at <= datetime.now(UTC):
                 raise Unauthenticated("The token expired: subscribe again with a fresh one.")
             ctx.fresh_loaders()
             row = await transcription_queries.get(ctx.db, tenant_id=tenant_id, transcription_id=job_id)
             if row is None:
                 raise NotFound(NO_SUCH_TRANSCRIPTION)  # deleted meanwhile, with its project
+            announced = row["segment_count"] > sent or (row["status"], row["attempts"]) != (status, attempts)
             if row["segment_count"] > sent:
                 added = await transcription_queries.segments_after(
                     ctx.db, tenant_id=tenant_id, transcription_id=job_id, position=sent
@@ -189,4 +191,7 @@ async def transcription_progress(info: Info, id: strawberry.ID) -> AsyncGenerato
             if (row["status"], row["attempts"]) != (status, attempts):
                 status, attempts = row["status"], row["attempts"]
                 ctx.fresh_loaders()
+                yield TranscriptionEvent(transcription=Transcription.from_record(row), segment=None)
+            elif woke and not announced:
+                # Progress without a segment, or the worker's heartbeat: the job is alive.
                 yield TranscriptionEvent(transcription=Transcription.from_record(row), segment=None)

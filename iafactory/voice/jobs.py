@@ -1,4 +1,4 @@
-"""Durable transcription jobs: enqueue, cancel, claim, progress, finish.
+"""Durable transcription jobs: enqueue, cancel, claim and load (writes under a lease: leased.py).
 
 A job is a row of `transcriptions` (RLS, tenant-scoped). Workers find work through ONE
 security-definer function, `app.claim_transcription`, which returns a job and its tenant;
@@ -10,9 +10,7 @@ Each committed change is announced by a trigger with pg_notify (migrations/0003_
 
 Example (a worker):
     >>> job = await claim(pool, worker_id="host:42:0", lease_seconds=30, max_attempts=3)
-    >>> await add_segment(pool, job, worker_id="host:42:0", lease_seconds=30,
-    ...                   start=0.0, end=2.1, text="Hello.", progress=0.09)
-    True
+    >>> spec = await load(pool, job, worker_id="host:42:0")
 """
 
 from __future__ import annotations
@@ -25,14 +23,13 @@ from uuid import UUID
 import asyncpg
 
 from iafactory.db.database import Database
-from iafactory.db.queries import documents
 from iafactory.db.queries.transcriptions import COLUMNS
 from iafactory.db.scope import DbRole, transaction
 
 WORKER_STATEMENT_TIMEOUT_MS = 30_000
 TERMINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
-_HELD = "tenant_id = $1 AND id = $2 AND status = 'RUNNING' AND worker_id = $3"
-_FREE_LEASE = "worker_id = NULL, heartbeat_at = NULL, lease_expires_at = NULL"
+HELD = "tenant_id = $1 AND id = $2 AND status = 'RUNNING' AND worker_id = $3"
+FREE_LEASE = "worker_id = NULL, heartbeat_at = NULL, lease_expires_at = NULL"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +46,9 @@ class JobSpec:
     language: str | None
     audio_id: UUID | None
     filename: str
+    # Seconds already counted toward the tenant's month: the upload's declared duration, or
+    # what an earlier attempt reserved while decoding (metering.py).
+    duration: float | None
     # Segments up to here were stored by an earlier attempt: the retry skips them.
     resume_after: float | None
 
@@ -93,7 +93,7 @@ async def cancel(db: Database, *, tenant_id: UUID, job_id: UUID) -> tuple[asyncp
     next segment, or the next heartbeat) matches nothing and the worker stops there.
     """
     row = await db.fetchrow(
-        f"UPDATE transcriptions SET status = 'CANCELLED', finished_at = clock_timestamp(), {_FREE_LEASE}"
+        f"UPDATE transcriptions SET status = 'CANCELLED', finished_at = clock_timestamp(), {FREE_LEASE}"
         " WHERE tenant_id = $1 AND id = $2 AND status IN ('QUEUED', 'RUNNING')"
         f" RETURNING {COLUMNS}",
         tenant_id,
@@ -141,160 +141,21 @@ async def claim(
     return None if row is None else ClaimedJob(row["tenant_id"], row["id"], row["attempts"])
 
 
-def _request_id(job: ClaimedJob) -> str:
+def job_request_id(job: ClaimedJob) -> str:
     return f"worker-{job.id.hex[:12]}"
 
 
 async def load(pool: asyncpg.Pool, job: ClaimedJob, *, worker_id: str) -> JobSpec | None:
-    async with tenant_transaction(pool, job.tenant_id, request_id=_request_id(job)) as db:
+    async with tenant_transaction(pool, job.tenant_id, request_id=job_request_id(job)) as db:
         row = await db.fetchrow(
-            "SELECT language, audio_id, filename, (SELECT max(end_seconds) FROM transcript_segments s"
-            "  WHERE s.tenant_id = t.tenant_id AND s.transcription_id = t.id) AS resume_after"
-            f" FROM transcriptions t WHERE {_HELD}",
+            "SELECT language, audio_id, filename, duration,"
+            " (SELECT max(end_seconds) FROM transcript_segments s"
+            "   WHERE s.tenant_id = t.tenant_id AND s.transcription_id = t.id) AS resume_after"
+            f" FROM transcriptions t WHERE {HELD}",
             job.tenant_id,
             job.id,
             worker_id,
         )
     if row is None:
         return None
-    return JobSpec(row["language"], row["audio_id"], row["filename"], row["resume_after"])
-
-
-async def heartbeat(pool: asyncpg.Pool, job: ClaimedJob, *, worker_id: str, lease_seconds: float) -> bool:
-    """Renew the lease; False when the job is no longer ours (cancelled, or the lease lapsed)."""
-    async with tenant_transaction(pool, job.tenant_id, request_id=_request_id(job)) as db:
-        status = await db.execute(
-            "UPDATE transcriptions SET heartbeat_at = clock_timestamp(),"
-            f" lease_expires_at = clock_timestamp() + make_interval(secs => $4) WHERE {_HELD}",
-            job.tenant_id,
-            job.id,
-            worker_id,
-            lease_seconds,
-        )
-    return status.endswith(" 1")
-
-
-async def add_segment(
-    pool: asyncpg.Pool,
-    job: ClaimedJob,
-    *,
-    worker_id: str,
-    lease_seconds: float,
-    start: float,
-    end: float,
-    text: str,
-    progress: float,
-) -> bool:
-    """Store one segment and the progress it brings, renewing the lease, in one commit.
-
-    False when the job is no longer ours: the caller stops transcribing.
-    """
-    async with tenant_transaction(pool, job.tenant_id, request_id=_request_id(job)) as db:
-        position = await db.fetchval(
-            "WITH job AS (UPDATE transcriptions SET progress = greatest(progress, least(1.0, $4)),"
-            "   segment_count = segment_count + 1, heartbeat_at = clock_timestamp(),"
-            f"  lease_expires_at = clock_timestamp() + make_interval(secs => $5) WHERE {_HELD}"
-            "   RETURNING segment_count)"
-            " INSERT INTO transcript_segments"
-            " (tenant_id, transcription_id, position, start_seconds, end_seconds, text)"
-            " SELECT $1, $2, segment_count, $6, $7, $8 FROM job RETURNING position",
-            job.tenant_id,
-            job.id,
-            worker_id,
-            max(0.0, progress),
-            lease_seconds,
-            max(0.0, start),
-            max(start, end, 0.0),
-            text,
-        )
-    return position is not None
-
-
-async def complete(
-    pool: asyncpg.Pool,
-    job: ClaimedJob,
-    *,
-    worker_id: str,
-    language: str | None,
-    duration: float,
-) -> bool:
-    """COMPLETED at progress 1.0, the text joined from the stored segments, and (when asked
-    for) the knowledge-base document, all in ONE transaction."""
-    async with tenant_transaction(pool, job.tenant_id, request_id=_request_id(job)) as db:
-        row = await db.fetchrow(
-            "UPDATE transcriptions t SET status = 'COMPLETED', progress = 1.0, error = NULL,"
-            " detected_language = $4, duration = $5, finished_at = clock_timestamp(),"
-            f" {_FREE_LEASE}, text = (SELECT coalesce(string_agg(s.text, ' ' ORDER BY s.position), '')"
-            "   FROM transcript_segments s WHERE s.tenant_id = t.tenant_id AND s.transcription_id = t.id)"
-            f" WHERE {_HELD} RETURNING text, add_to_knowledge_base, project_id, filename, created_by",
-            job.tenant_id,
-            job.id,
-            worker_id,
-            language,
-            duration,
-        )
-        if row is None:
-            return False
-        if row["add_to_knowledge_base"] and row["text"].strip():
-            document = await documents.create(
-                db,
-                tenant_id=job.tenant_id,
-                project_id=row["project_id"],
-                title=f"Transcription of {row['filename']}"[:500],
-                content=row["text"],
-                source="TRANSCRIPTION",
-                created_by=row["created_by"],
-            )
-            await db.execute(
-                "UPDATE transcriptions SET document_id = $3 WHERE tenant_id = $1 AND id = $2",
-                job.tenant_id,
-                job.id,
-                document["id"],
-            )
-    return True
-
-
-async def fail(pool: asyncpg.Pool, job: ClaimedJob, *, worker_id: str, error: str) -> bool:
-    """FAILED for good, with a reason written for the uploader."""
-    async with tenant_transaction(pool, job.tenant_id, request_id=_request_id(job)) as db:
-        status = await db.execute(
-            "UPDATE transcriptions SET status = 'FAILED', error = $4, finished_at = clock_timestamp(),"
-            f" {_FREE_LEASE} WHERE {_HELD}",
-            job.tenant_id,
-            job.id,
-            worker_id,
-            error[:2000],
-        )
-    return status.endswith(" 1")
-
-
-async def release(
-    pool: asyncpg.Pool,
-    job: ClaimedJob,
-    *,
-    worker_id: str,
-    max_attempts: int,
-    error: str | None = None,
-    count_attempt: bool = True,
-) -> str | None:
-    """Give the job back: QUEUED for another try, or FAILED once out of attempts.
-
-    A graceful shutdown releases with count_attempt=False: stopping a worker is not the job's
-    fault. Returns the new status, or None when the job was no longer ours.
-    """
-    async with tenant_transaction(pool, job.tenant_id, request_id=_request_id(job)) as db:
-        status: str | None = await db.fetchval(
-            "UPDATE transcriptions SET"
-            " attempts = CASE WHEN $5 THEN attempts ELSE greatest(attempts - 1, 0) END,"
-            " status = CASE WHEN $5 AND attempts >= $4 THEN 'FAILED' ELSE 'QUEUED' END,"
-            " error = CASE WHEN $5 AND attempts >= $4 THEN $6 END,"
-            " finished_at = CASE WHEN $5 AND attempts >= $4 THEN clock_timestamp() END,"
-            f" {_FREE_LEASE} WHERE {_HELD} RETURNING status",
-            job.tenant_id,
-            job.id,
-            worker_id,
-            max_attempts,
-            count_attempt,
-            (error or "The transcription failed.")[:2000],
-        )
-    return status
+    return JobSpec(row["language"], row["audio_id"], row["filename"], row["duration"], row["resume_after"])

@@ -7,7 +7,7 @@ and every `iafactory worker` can read them with nothing else to deploy. Another 
 instead of `data`; nothing else changes.
 
 Example (in a resolver, inside the operation's tenant transaction):
-    >>> upload = await receive_upload(file, filename="meeting.m4a", max_bytes=25 << 20)
+    >>> upload = await receive_upload(file, filename="meeting.m4a", max_bytes=25 << 20, max_seconds=14400)
     >>> audio_id = await store.put(db, tenant_id=t, upload=upload, created_by=u)
 """
 
@@ -57,16 +57,17 @@ def clean_filename(name: str | None) -> str:
 
 
 async def receive_upload(
-    source: BinaryIO, *, filename: str | None, content_type: str | None, max_bytes: int
+    source: BinaryIO, *, filename: str | None, content_type: str | None, max_bytes: int, max_seconds: float
 ) -> ReceivedUpload:
     """Copy the upload to a temporary file and probe it, both off the event loop.
 
-    Raises UploadTooLarge, or probe.UnsupportedAudioError when it is not decodable audio.
+    Raises UploadTooLarge, probe.AudioTooLong (its header says more than `max_seconds`), or
+    probe.UnsupportedAudioError when it is not decodable audio.
     """
     name = clean_filename(filename)
-    path = await asyncio.to_thread(_copy_to_temp, source, Path(name).suffix[:16], max_bytes)
+    path = await asyncio.to_thread(_copy_to_temp, source, max_bytes)
     try:
-        info = await asyncio.to_thread(probe_audio, path)
+        info = await asyncio.to_thread(probe_audio, path, max_seconds=max_seconds)
         return ReceivedUpload(
             path=path,
             filename=name,
@@ -79,9 +80,10 @@ async def receive_upload(
         raise
 
 
-def _copy_to_temp(source: BinaryIO, suffix: str, max_bytes: int) -> Path:
-    # The suffix helps FFmpeg with formats it cannot sniff (raw ADTS AAC); it is never trusted.
-    fd, name = tempfile.mkstemp(prefix="iafactory-upload-", suffix=re.sub(r"[^.\w]", "", suffix))
+def _copy_to_temp(source: BinaryIO, max_bytes: int) -> Path:
+    # No suffix from the client's name: FFmpeg would weigh it when choosing a demuxer (an
+    # `.m3u8` opens as a playlist). The container is recognised from the bytes (containers.py).
+    fd, name = tempfile.mkstemp(prefix="iafactory-upload-")
     path = Path(name)
     try:
         source.seek(0)
@@ -143,9 +145,9 @@ def default_store() -> AudioStore:
     return PostgresAudioStore()
 
 
-def temp_audio_path(suffix: str = "") -> Path:
-    """A private temporary path for a worker's copy of the audio."""
-    fd, name = tempfile.mkstemp(prefix="iafactory-audio-", suffix=re.sub(r"[^.\w]", "", suffix)[:16])
+def temp_audio_path() -> Path:
+    """A private temporary path for a worker's copy of the audio (no suffix: see _copy_to_temp)."""
+    fd, name = tempfile.mkstemp(prefix="iafactory-audio-")
     os.close(fd)
     return Path(name)
 

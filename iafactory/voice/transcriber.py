@@ -1,15 +1,17 @@
-"""Speech to text with faster-whisper, reporting progress every ~10 s of audio.
+"""Speech to text with faster-whisper at the model's full speed, in bounded memory.
 
-faster-whisper decodes one 30 s window at a time and yields that window's segments in a
-burst, so a plain `model.transcribe(file)` reports nothing for the first 30 s of audio. We
-cut the clip at pauses found by its Silero VAD into chunks of at most ~10 s and decode them
-in turn. Each window holds its chunk plus the next 5 s: we keep only the segments that start
-inside the chunk, but that right context wins back about half of the accuracy bare chunks
-lose (synthetic French with base, word recall: whole file 0.57, bare chunks 0.48, with
-context 0.53; English loses about one point either way).
+The file is decoded in blocks of a few minutes (decoding.py). In each block faster-whisper's
+own VAD finds the speech and packs it into Whisper's native 30 s windows, and its
+BatchedInferencePipeline decodes them a batch at a time (on a 2-core CPU about 1.2-1.3x
+faster than the sequential `WhisperModel.transcribe`: bench/voice_direct.py prints both),
+through batched.py, which decodes again the rare window the model stopped early instead of
+losing its last words. A block ends after its last
+pause; the speech after it is carried into the next block, so no word is cut and no audio
+is decoded twice.
 
-Windows under 30 s still cost a full encoder pass each, so this path needs about twice the
-CPU of one whole-file call (bench/voice_direct.py prints both).
+Progress is reported per segment and at the end of every block; segments come out one
+window (or batch of windows) at a time. Callers that need a heartbeat in wall-clock time
+keep it themselves (the worker does).
 
 Example (in a worker thread):
     >>> transcriber = Transcriber("tiny.en", data_dir=Path("/var/lib/iafactory"))
@@ -18,36 +20,41 @@ Example (in a worker thread):
     ('en', Segment(start=0.5, end=4.2, text='Voice recognition turns spoken words into text.'))
 """
 
+from __future__ import annotations
+
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import av
 import numpy as np
-import numpy.typing as npt
 from faster_whisper import WhisperModel
-from faster_whisper.audio import decode_audio
 from faster_whisper.vad import VadOptions, get_speech_timestamps
 
+from iafactory.voice.batched import WholeWindows
+from iafactory.voice.containers import open_audio
+from iafactory.voice.decoding import SAMPLE_RATE, Audio, Block, declared_seconds, decode_blocks
 from iafactory.voice.languages import LANGUAGE_CODES, UnsupportedLanguageError
 from iafactory.voice.models import DEFAULT_MODEL, resolve_model_path
-from iafactory.voice.probe import UnsupportedAudioError
 
-SAMPLE_RATE = 16_000
-DEFAULT_MAX_CHUNK_SECONDS = 10.0
-DEFAULT_CONTEXT_SECONDS = 5.0
-# A segment that starts in the chunk may run past its end by this much before it is left to
-# the next window instead: long overruns would stretch the gap between progress events.
-_OVERRUN_SECONDS = 2.0
-# Less than this left of a chunk is only the VAD's padding: nothing to decode.
-_MIN_REST_SECONDS = 0.25
-_LANGUAGE_DETECTION_SECONDS = 30.0
-# Cut at pauses of 300 ms or more (sentence ends), keep 200 ms of context either side.
-_VAD_MIN_SILENCE_MS = 300
-_VAD_SPEECH_PAD_MS = 200
+DEFAULT_BLOCK_SECONDS = 300.0
+DEFAULT_BATCH_SIZE = 4
+DEFAULT_MAX_SECONDS = 14_400.0
+# Where a block may be cut: inside a pause of 300 ms or more in its last 45 s.
+_CUT_SEARCH_SECONDS = 45.0
+_CUT_VAD = VadOptions(min_silence_duration_ms=300, speech_pad_ms=200)
+_TOUCHES_END_SECONDS = 0.5
+# Whisper's own rule for a window that holds no speech (its sequential decoder applies it).
+_NO_SPEECH_PROB, _LOW_LOGPROB = 0.6, -1.0
+_UNFINISHED = 0.999  # progress before the last block is done
 
-Audio = npt.NDArray[np.float32]
+__all__ = [
+    "SAMPLE_RATE",
+    "Segment",
+    "Transcriber",
+    "Transcript",
+    "TranscriptionCancelled",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,23 +69,18 @@ class Transcript:
     text: str
     segments: tuple[Segment, ...]
     language: str
-    duration: float
+    duration: float  # seconds decoded, not what the header said
 
 
 OnSegment = Callable[[Segment, float], None]
+OnProgress = Callable[[float], None]
+# Called with the seconds decoded so far before they are transcribed; may raise to stop.
+OnAudio = Callable[[float], None]
 ShouldCancel = Callable[[], bool]
 
 
 class TranscriptionCancelled(Exception):
     """should_cancel() returned True; the partial transcript is discarded."""
-
-
-@dataclass(frozen=True, slots=True)
-class Chunk:
-    """A stretch of speech, in seconds from the start of the clip."""
-
-    start: float
-    end: float
 
 
 class Transcriber:
@@ -95,16 +97,16 @@ class Transcriber:
         cpu_threads: int = 2,
         device: str = "cpu",
         compute_type: str = "int8",
-        max_chunk_seconds: float = DEFAULT_MAX_CHUNK_SECONDS,
-        context_seconds: float = DEFAULT_CONTEXT_SECONDS,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        block_seconds: float = DEFAULT_BLOCK_SECONDS,
     ) -> None:
         self.model_spec = model_spec
         self._data_dir = data_dir
         self._cpu_threads = cpu_threads
         self._device = device
         self._compute_type = compute_type
-        self._max_chunk_seconds = max_chunk_seconds
-        self._context_seconds = context_seconds
+        self._batch_size = batch_size
+        self._block_seconds = block_seconds
         self._model_path: str | None = None
 
     @property
@@ -132,121 +134,125 @@ class Transcriber:
         *,
         language: str | None = None,
         on_segment: OnSegment | None = None,
+        on_progress: OnProgress | None = None,
+        on_audio: OnAudio | None = None,
         should_cancel: ShouldCancel | None = None,
+        max_seconds: float = DEFAULT_MAX_SECONDS,
     ) -> Transcript:
         """Transcribe `path`; on_segment gets each segment with the share of the clip done (0..1).
 
-        Raises UnsupportedAudioError, UnsupportedLanguageError or TranscriptionCancelled.
+        Raises UnsupportedAudioError, AudioTooLong (more than `max_seconds` decoded),
+        UnsupportedLanguageError, TranscriptionCancelled, or whatever `on_audio` raises.
         """
         cancelled = should_cancel or (lambda: False)
         _raise_if(cancelled)
-        model = self.model
         if language is not None and language not in (supported := self.supported_languages()):
             raise UnsupportedLanguageError(language, self.model_spec, supported)
-        audio = _decode(path)
-        duration = len(audio) / SAMPLE_RATE
-        chunks = plan_chunks(audio, max_seconds=self._max_chunk_seconds)
-        language = language or self._detect_language(model, audio, chunks)
-
         segments: list[Segment] = []
-        progress, cursor = 0.0, 0.0  # cursor: how far the clip is transcribed, in seconds
-        while (chunk := _next_chunk(chunks, cursor)) is not None:
-            _raise_if(cancelled)
-            last = chunk is chunks[-1]
-            window = Chunk(max(chunk.start, cursor), min(duration, chunk.end + self._context_seconds))
-            accepted = _keep_inside(_transcribe_window(model, audio, window, language), chunk, last=last)
-            cursor = max(cursor + _MIN_REST_SECONDS, accepted[-1].end if accepted else chunk.end)
-            for segment in accepted:
+        with open_audio(path) as container:
+            progress = _Progress(declared_seconds(container))
+            duration = 0.0
+            for start, audio, last in _cut_at_pauses(
+                decode_blocks(container, block_seconds=self._block_seconds, max_seconds=max_seconds)
+            ):
+                duration = start + len(audio) / SAMPLE_RATE
+                progress.decoded(duration, final=last)
+                if on_audio is not None:
+                    on_audio(duration)
                 _raise_if(cancelled)
-                done = 1.0 if last and segment is accepted[-1] else segment.end / duration
-                progress = max(progress, min(1.0, done))
-                segments.append(segment)
-                if on_segment is not None:
-                    on_segment(segment, progress)
+                found, language = self._block_segments(audio, start, language)
+                for segment in found:
+                    _raise_if(cancelled)
+                    segments.append(segment)
+                    if on_segment is not None:
+                        on_segment(segment, progress.at(segment.end))
+                if on_progress is not None:
+                    on_progress(1.0 if last else progress.at(duration))
         return Transcript(
             text=" ".join(segment.text for segment in segments),
             segments=tuple(segments),
-            language=language,
+            language=language or "en",
             duration=duration,
         )
 
-    def _detect_language(self, model: WhisperModel, audio: Audio, chunks: list[Chunk]) -> str:
-        if not model.model.is_multilingual:
-            return "en"
-        # Detect once, on speech only, so silence or music at the start cannot mislead it.
-        spans = [audio[int(c.start * SAMPLE_RATE) : int(c.end * SAMPLE_RATE)] for c in chunks]
-        speech = np.concatenate(spans) if spans else audio
-        language, _probability, _all = model.detect_language(
-            audio=speech[: int(_LANGUAGE_DETECTION_SECONDS * SAMPLE_RATE)]
-        )
-        return str(language)
+    def _block_segments(
+        self, audio: Audio, start: float, language: str | None
+    ) -> tuple[Iterator[Segment], str | None]:
+        """The segments of one block (a generator: each window's come as it is decoded), and
+        the language: detected on the first block that holds speech, then kept.
 
-
-def plan_chunks(audio: Audio, *, max_seconds: float) -> list[Chunk]:
-    """Group the clip's speech into chunks of at most `max_seconds`, cut inside pauses.
-
-    Silence between chunks (and before the first) is skipped; a clip with no speech has no chunks.
-    """
-    options = VadOptions(
-        max_speech_duration_s=max_seconds,
-        min_silence_duration_ms=_VAD_MIN_SILENCE_MS,
-        speech_pad_ms=_VAD_SPEECH_PAD_MS,
-    )
-    max_samples = int(max_seconds * SAMPLE_RATE)
-    spans: list[tuple[int, int]] = []
-    for region in get_speech_timestamps(audio, options, sampling_rate=SAMPLE_RATE):
-        start, end = int(region["start"]), int(region["end"])
-        if spans and end - spans[-1][0] <= max_samples:
-            spans[-1] = (spans[-1][0], end)
+        Batch 1: the sequential decoder, each 30 s window starting where the last one's words
+        ended. More: windows cut at pauses by the VAD and decoded together (batched.py), which
+        costs a window's encoder pass again wherever the model stops early."""
+        if self._batch_size > 1:
+            found, info = WholeWindows(self.model).transcribe(
+                audio,
+                language=language,
+                batch_size=self._batch_size,
+                beam_size=5,
+                without_timestamps=False,  # segments of a sentence or two, for progress and subtitles
+                vad_filter=True,
+            )
         else:
-            spans.append((start, end))
-    return [Chunk(start / SAMPLE_RATE, end / SAMPLE_RATE) for start, end in spans]
+            found, info = self.model.transcribe(
+                audio, language=language, beam_size=5, vad_filter=True, condition_on_previous_text=False
+            )
+        if language is None and info.duration_after_vad > 0:
+            language = info.language
+        end = start + len(audio) / SAMPLE_RATE
+
+        def segments() -> Iterator[Segment]:
+            for s in found:
+                if s.no_speech_prob > _NO_SPEECH_PROB and s.avg_logprob < _LOW_LOGPROB:
+                    continue
+                if text := s.text.strip():
+                    yield Segment(round(start + s.start, 3), round(min(start + s.end, end), 3), text)
+
+        return segments(), language
 
 
-def _next_chunk(chunks: list[Chunk], cursor: float) -> Chunk | None:
-    return next((c for c in chunks if c.end > cursor + _MIN_REST_SECONDS), None)
+class _Progress:
+    """Share of the clip done, never decreasing. Until the last block is decoded the length is
+    the header's claim (or what was decoded so far, when more): exact for an honest file."""
+
+    def __init__(self, declared: float | None) -> None:
+        self._total = declared or 0.0
+        self._final = False
+        self._reached = 0.0
+
+    def decoded(self, seconds: float, *, final: bool) -> None:
+        self._total = seconds if final else max(self._total, seconds)
+        self._final = final
+
+    def at(self, position: float) -> float:
+        if self._total > 0:
+            share = min(position / self._total, 1.0 if self._final else _UNFINISHED)
+            self._reached = max(self._reached, share)
+        return self._reached
 
 
-def _keep_inside(found: list[Segment], chunk: Chunk, *, last: bool) -> list[Segment]:
-    """The window's segments that belong to `chunk`; the next window redoes the rest."""
-    kept: list[Segment] = []
-    for segment in found:
-        if segment.start >= chunk.end:
-            break
-        if kept and not last and segment.end > chunk.end + _OVERRUN_SECONDS:
-            break
-        kept.append(segment)
-    return kept
+def _cut_at_pauses(blocks: Iterator[Block]) -> Iterator[tuple[float, Audio, bool]]:
+    """(start, samples, last): each block ends in a pause; the speech after it moves on."""
+    carried: Audio = np.zeros(0, dtype=np.float32)
+    carried_from = 0.0
+    for block in blocks:
+        audio = np.concatenate([carried, block.samples]) if len(carried) else block.samples
+        start = carried_from if len(carried) else block.start
+        cut = len(audio) if block.last else _last_pause(audio)
+        yield start, audio[:cut], block.last
+        carried, carried_from = audio[cut:], start + cut / SAMPLE_RATE
 
 
-def _transcribe_window(model: WhisperModel, audio: Audio, window: Chunk, language: str) -> list[Segment]:
-    # A window is shorter than Whisper's 30 s, so its segments come out in one burst anyway.
-    found, _info = model.transcribe(
-        audio[int(window.start * SAMPLE_RATE) : int(window.end * SAMPLE_RATE)],
-        language=language,
-        beam_size=5,
-        # Conditioning on earlier text makes base repeat its first sentence on synthetic speech.
-        condition_on_previous_text=False,
-    )
-    return [
-        Segment(
-            start=round(window.start + s.start, 3),
-            end=round(min(window.start + s.end, window.end), 3),
-            text=text,
-        )
-        for s in found
-        if (text := s.text.strip())
-    ]
-
-
-def _decode(path: Path) -> Audio:
-    try:
-        audio: Audio = decode_audio(str(path), sampling_rate=SAMPLE_RATE)
-    except (av.error.FFmpegError, IndexError) as exc:
-        raise UnsupportedAudioError("not a decodable audio file") from exc
-    if audio.size == 0:
-        raise UnsupportedAudioError("the file holds no audio samples")
-    return audio
+def _last_pause(audio: Audio) -> int:
+    """Where the speech running into the end of `audio` begins (the end, if it ends in silence)."""
+    offset = max(0, len(audio) - int(_CUT_SEARCH_SECONDS * SAMPLE_RATE))
+    tail = audio[offset:]
+    regions = get_speech_timestamps(tail, _CUT_VAD, sampling_rate=SAMPLE_RATE)
+    touches = int(_TOUCHES_END_SECONDS * SAMPLE_RATE)
+    if not regions or int(regions[-1]["end"]) < len(tail) - touches:
+        return len(audio)
+    cut = offset + int(regions[-1]["start"])
+    return cut if cut > 0 else len(audio)
 
 
 def _raise_if(cancelled: ShouldCancel) -> None:

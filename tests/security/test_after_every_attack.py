@@ -10,6 +10,7 @@ import statistics
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import psycopg
@@ -22,6 +23,8 @@ from tests.security.test_pool_leak import create_superadmin_with_email
 from tests.security.test_revoked_tokens import multipart, removed_member
 from tests.support.graphql import PASSWORD, GraphQLClient, register
 from tests.support.server import Server
+from tests.voice.forged import concat_script, hls_playlist, silent_flac
+from tests.voice_api.helpers import upload
 
 PROJECTS = "{ projects { totalCount } }"
 pytestmark = pytest.mark.slow
@@ -111,6 +114,21 @@ def burst(guarded: Server, client: GraphQLClient, shared: GraphQLClient, databas
     _, removed, _ = removed_member(client, database_url)
     attack("a removed member's requests", lambda: client.execute(PROJECTS, token=removed), 20)
     attack("a removed member's upload", lambda: multipart(client, removed, b"junk" * 1000), 2)
+    # 3, 4. audio: a playlist and a concat script naming a server file, a FLAC of silence whose
+    #    header says 1 s (queued: it is the worker that counts and stops it).
+    uploader = register(client, name="uploader")
+    for name, content in (
+        ("x.m3u8", hls_playlist(Path("/etc/passwd"))),
+        ("x.ffconcat", concat_script(Path("/etc/passwd"))),
+        ("x.flac", silent_flac(600, claiming=1.0)),
+    ):
+        attack(
+            f"upload {name}",
+            lambda name=name, content=content: upload(
+                guarded.graphql_url, uploader.access_token, content, filename=name
+            ),
+            2,
+        )
     # 12. cached validation errors, suggestions.
     attack("invalid queries", lambda: client.execute("{ health { statu } }"), 5)
     # 2. export slowloris: opened by the test itself, and left open during the check.

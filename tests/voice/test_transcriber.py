@@ -1,4 +1,5 @@
-"""Transcriber: accurate enough, reports progress every few seconds of audio, can be cancelled."""
+"""Transcriber: accurate enough, reports every segment and block, decodes in bounded blocks
+without losing or repeating a word at their edges, stops at the cap, can be cancelled."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -6,26 +7,19 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
-from faster_whisper import decode_audio
 
 from iafactory.voice.languages import UnsupportedLanguageError
-from iafactory.voice.probe import UnsupportedAudioError
-from iafactory.voice.transcriber import (
-    SAMPLE_RATE,
-    Segment,
-    Transcriber,
-    Transcript,
-    TranscriptionCancelled,
-    plan_chunks,
-)
+from iafactory.voice.probe import AudioTooLong, UnsupportedAudioError
+from iafactory.voice.transcriber import Segment, Transcriber, Transcript, TranscriptionCancelled
+from tests.voice.forged import silent_flac
 
 WordRecall = Callable[[str, str], float]
-# Progress must move at least this often, in seconds of audio: chunks are at most 10 s.
-MAX_SILENT_STRETCH_S = 10.5
 
 
 @dataclass
 class Events:
+    """Every callback of one transcription, in order: segments, and progress with or without one."""
+
     segments: list[Segment] = field(default_factory=list)
     progress: list[float] = field(default_factory=list)
 
@@ -33,12 +27,16 @@ class Events:
         self.segments.append(segment)
         self.progress.append(progress)
 
+    def moved(self, progress: float) -> None:
+        self.progress.append(progress)
+
 
 @pytest.fixture(scope="module")
 def english(tiny_en: Transcriber, audio_dir: Path) -> tuple[Transcript, Events]:
     """The English clip transcribed once by tiny.en, with every progress event recorded."""
     events = Events()
-    return tiny_en.transcribe(audio_dir / "speech_en.wav", on_segment=events), events
+    transcript = tiny_en.transcribe(audio_dir / "speech_en.wav", on_segment=events, on_progress=events.moved)
+    return transcript, events
 
 
 def test_english_speech_is_transcribed_by_tiny_en(
@@ -75,27 +73,61 @@ def test_progress_never_goes_backwards_and_ends_at_one(english: tuple[Transcript
     assert all(0 <= p <= 1 for p in events.progress)
 
 
-def test_progress_moves_at_least_every_ten_seconds_of_audio(
-    english: tuple[Transcript, Events],
+def test_small_blocks_lose_no_word_at_their_edges_and_repeat_none(
+    data_dir: Path, audio_dir: Path, spoken: dict[str, str], word_recall: WordRecall
 ) -> None:
-    transcript, events = english
-    reached = [0.0] + [p * transcript.duration for p in events.progress]
+    """Blocks end in a pause; the speech after it is carried into the next block, not re-decoded."""
+    events = Events()
+    small = Transcriber("tiny.en", data_dir=data_dir, block_seconds=10)
 
-    stretches = [later - earlier for earlier, later in pairwise(reached)]
+    transcript = small.transcribe(audio_dir / "speech_en.wav", on_segment=events, on_progress=events.moved)
 
-    assert max(stretches) <= MAX_SILENT_STRETCH_S, f"seconds of audio between events: {stretches}"
+    recall = word_recall(spoken["en"], transcript.text)
+    assert recall >= 0.8, f"recall {recall:.0%}: {transcript.text!r}"
+    texts = [segment.text for segment in transcript.segments]
+    assert len(texts) == len(set(texts)), f"a sentence was transcribed twice: {texts}"
+    assert all(a.end <= b.start + 0.5 for a, b in pairwise(transcript.segments)), "no overlap"
+    assert events.progress == sorted(events.progress)
+    assert len(events.progress) > len(events.segments), "each of the three blocks reports its end"
 
 
-def test_speech_is_cut_into_chunks_of_at_most_ten_seconds(audio_dir: Path) -> None:
-    audio = decode_audio(str(audio_dir / "speech_en.wav"), sampling_rate=SAMPLE_RATE)
-    duration = len(audio) / SAMPLE_RATE
+def test_every_block_is_offered_to_the_meter_before_it_is_transcribed(
+    tiny_en: Transcriber, audio_dir: Path
+) -> None:
+    offered: list[float] = []
 
-    chunks = plan_chunks(audio, max_seconds=10)
+    class Refused(Exception):
+        pass
 
-    assert all(chunk.end - chunk.start <= 10 for chunk in chunks), chunks
-    assert all(a.end <= b.start for a, b in pairwise(chunks)), "no overlap"
-    assert chunks[0].start < 0.6, "the first word is kept"
-    assert chunks[-1].end > duration - 0.6, "the last word is kept"
+    def meter(seconds: float) -> None:
+        offered.append(seconds)
+        raise Refused
+
+    events = Events()
+    with pytest.raises(Refused):
+        tiny_en.transcribe(audio_dir / "speech_en.wav", on_segment=events, on_audio=meter)
+
+    assert offered == [pytest.approx(23.3, abs=0.1)], "the whole clip fits in one block"
+    assert events.segments == [], "nothing is transcribed that the meter refused"
+
+
+def test_decoding_stops_at_the_cap_whatever_the_header_claims(tiny_en: Transcriber, tmp_path: Path) -> None:
+    """Ten minutes of silence whose header says one second: 60 s decoded, then AudioTooLong."""
+    forged = tmp_path / "silence.flac"
+    forged.write_bytes(silent_flac(600, claiming=1.0))
+
+    with pytest.raises(AudioTooLong, match="60 seconds"):
+        tiny_en.transcribe(forged, max_seconds=60)
+
+
+def test_silence_gives_an_empty_transcript_of_its_real_length(tiny_en: Transcriber, tmp_path: Path) -> None:
+    quiet = tmp_path / "quiet.flac"
+    quiet.write_bytes(silent_flac(20))
+
+    transcript = tiny_en.transcribe(quiet)
+
+    assert transcript.segments == ()
+    assert transcript.duration == pytest.approx(20, abs=0.6)
 
 
 def test_cancelling_stops_between_segments(tiny_en: Transcriber, audio_dir: Path) -> None:

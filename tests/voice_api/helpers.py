@@ -12,13 +12,14 @@ import wave
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
 import websockets
 
-from tests.support.database import superuser_value
+from tests.support.database import sql, superuser_value
 from tests.support.upload import post_file
 
 AUDIO = Path(__file__).resolve().parents[1] / "fixtures" / "audio"
@@ -31,12 +32,18 @@ mutation Upload($file: Upload!, $language: String, $projectId: ID, $kb: Boolean)
   }
 }"""
 
+MAX_AUDIO_SECONDS = 300
 # Short leases and polls: a test that kills a worker should not wait half a minute.
 FAST_JOBS = {
     "IAFACTORY_TRANSCRIBE_LEASE_SECONDS": "3",
     "IAFACTORY_TRANSCRIBE_POLL_SECONDS": "0.5",
     "IAFACTORY_TRANSCRIBE_SHUTDOWN_GRACE_SECONDS": "0",
     "IAFACTORY_WHISPER_THREADS": "2",
+    # Low enough that the audio-cap tests stay quick; the longest clip here is 63 s.
+    "IAFACTORY_MAX_AUDIO_SECONDS": str(MAX_AUDIO_SECONDS),
+    # One 30 s window at a time: tests that act "after the first segment" find the job still
+    # running (the 63 s clip has three windows). The default batch is measured by the bench.
+    "IAFACTORY_WHISPER_BATCH_SIZE": "1",
 }
 
 PROGRESS = """
@@ -188,3 +195,24 @@ def job_rows(database_url: str, tenant_id: str) -> tuple[int, int]:
     )
     audio = superuser_value(database_url, "SELECT count(*) FROM audio_files WHERE tenant_id = $1", tenant_id)
     return int(jobs), int(audio)
+
+
+def set_month_audio_quota(database_url: str, tenant_id: str, seconds: float) -> None:
+    """An operator's override of the tenant's audio seconds per month (before its first upload:
+    servers cache plans)."""
+    sql(
+        database_url,
+        "INSERT INTO tenant_quota_overrides (tenant_id, quota, value)"
+        " VALUES ($1, 'max_audio_seconds_per_month', $2)"
+        " ON CONFLICT (tenant_id, quota) DO UPDATE SET value = EXCLUDED.value",
+        tenant_id,
+        Decimal(str(seconds)),
+    )
+
+
+async def run_to_the_end(
+    server_ws_url: str, token: str, job_id: str, *, within: float = 180
+) -> dict[str, Any]:
+    """Follow a job over the subscription until its terminal event; that event's transcription."""
+    messages = await Subscriber(server_ws_url, token).follow(job_id, within=within)
+    return dict(events(messages)[-1]["transcription"])

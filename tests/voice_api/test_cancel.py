@@ -25,7 +25,9 @@ async def test_cancelling_a_running_job_stops_it_at_the_next_segment(
     client = GraphQLClient(voice_server.graphql_url)
     owner = register(client, name="canceller")
     job_id = uploaded_id(
-        await asyncio.to_thread(upload, voice_server.graphql_url, owner.access_token, AUDIO / "speech_en.wav")
+        await asyncio.to_thread(
+            upload, voice_server.graphql_url, owner.access_token, AUDIO / "speech_en_long.ogg"
+        )
     )
     cancelled: list[dict[str, object]] = []
 

@@ -14,7 +14,7 @@ from uuid import UUID
 import asyncpg
 import pytest
 
-from iafactory.voice import jobs
+from iafactory.voice import jobs, leased
 from tests.helpers import as_app
 from tests.support.database import superuser
 
@@ -87,7 +87,7 @@ async def add(
     progress: float = 0.5,
 ) -> bool:
     """A segment written as worker `worker` would write it."""
-    return await jobs.add_segment(
+    return await leased.add_segment(
         pool,
         job,
         worker_id=worker,
@@ -134,7 +134,7 @@ async def test_an_expired_lease_is_requeued_and_the_old_worker_can_no_longer_wri
     assert second is not None
     assert (second.id, second.attempts) == (job_id, 2), "the same job, on its second attempt"
     assert not await add(pool, first, "crashed", "late")
-    assert not await jobs.complete(pool, first, worker_id="crashed", language="en", duration=1.0)
+    assert not await leased.complete(pool, first, worker_id="crashed", language="en", duration=1.0)
     assert (await row(pool, job_id))["worker_id"] == "survivor"
 
 
@@ -160,7 +160,7 @@ async def test_a_graceful_release_goes_back_to_the_queue_without_using_an_attemp
     job_id = await queue_job(pool, await new_tenant(pool))
     claimed = await claim(pool, "stopping")
     assert claimed is not None
-    status = await jobs.release(pool, claimed, worker_id="stopping", max_attempts=3, count_attempt=False)
+    status = await leased.release(pool, claimed, worker_id="stopping", max_attempts=3, count_attempt=False)
     assert status == "QUEUED"
     assert (await row(pool, job_id))["attempts"] == 0
 
@@ -173,7 +173,7 @@ async def test_a_failed_attempt_is_retried_until_the_last_one_fails_the_job(
     for _ in range(2):
         claimed = await claim(pool, "flaky", max_attempts=2)
         assert claimed is not None
-        outcomes.append(await jobs.release(pool, claimed, worker_id="flaky", max_attempts=2, error="Boom."))
+        outcomes.append(await leased.release(pool, claimed, worker_id="flaky", max_attempts=2, error="Boom."))
     assert outcomes == ["QUEUED", "FAILED"]
     assert (await row(pool, job_id))["error"] == "Boom."
 
@@ -200,7 +200,7 @@ async def test_segments_are_numbered_in_arrival_order_and_the_text_is_joined_on_
     assert claimed is not None
     for index, text in enumerate(["Hello.", "World."]):
         await add(pool, claimed, "w", text, start=index, progress=(index + 1) / 2)
-    assert await jobs.complete(pool, claimed, worker_id="w", language="en", duration=2.0)
+    assert await leased.complete(pool, claimed, worker_id="w", language="en", duration=2.0)
     done = await row(pool, job_id)
     assert (done["status"], done["progress"], done["text"], done["segment_count"]) == (
         "COMPLETED",
@@ -212,6 +212,30 @@ async def test_segments_are_numbered_in_arrival_order_and_the_text_is_joined_on_
         "SELECT position FROM transcript_segments WHERE transcription_id = $1 ORDER BY 1", job_id
     )
     assert [p["position"] for p in positions] == [1, 2]
+
+
+async def test_a_burst_of_segments_is_stored_in_order_in_one_commit(pool: asyncpg.Pool, clean: None) -> None:
+    job_id = await queue_job(pool, await new_tenant(pool))
+    claimed = await claim(pool, "w")
+    assert claimed is not None
+    await add(pool, claimed, "w", "First.", progress=0.2)
+    burst = [(1.0, 2.0, "Second."), (2.0, 3.0, "Third."), (3.0, 4.0, "Fourth.")]
+
+    assert await leased.add_segments(
+        pool, claimed, worker_id="w", lease_seconds=LEASE, segments=burst, progress=0.8
+    )
+
+    stored = await pool.fetch(
+        "SELECT position, text FROM transcript_segments WHERE transcription_id = $1 ORDER BY 1", job_id
+    )
+    assert [(s["position"], s["text"]) for s in stored] == [
+        (1, "First."),
+        (2, "Second."),
+        (3, "Third."),
+        (4, "Fourth."),
+    ]
+    current = await row(pool, job_id)
+    assert (current["segment_count"], current["progress"]) == (4, 0.8)
 
 
 async def test_jobs_of_a_suspended_tenant_wait_until_it_is_resumed(pool: asyncpg.Pool, clean: None) -> None:
@@ -258,7 +282,7 @@ async def test_the_app_role_sees_only_its_own_tenants_jobs_segments_and_audio(
         assert await sql.fetchval("SELECT count(*) FROM transcript_segments") == 1
 
 
-async def test_each_change_is_announced_with_a_tiny_notification(
+async def test_each_change_and_each_heartbeat_is_announced_with_a_tiny_notification(
     pool: asyncpg.Pool, jobs_database_url: str, clean: None
 ) -> None:
     heard: list[str] = []
@@ -269,13 +293,14 @@ async def test_each_change_is_announced_with_a_tiny_notification(
         claimed = await claim(pool, "w")
         assert claimed is not None
         await add(pool, claimed, "w", "x")
-        await jobs.heartbeat(pool, claimed, worker_id="w", lease_seconds=LEASE)  # no visible change: no event
-        await jobs.complete(pool, claimed, worker_id="w", language="en", duration=1.0)
+        await leased.heartbeat(pool, claimed, worker_id="w", lease_seconds=LEASE)  # "still running"
+        await leased.complete(pool, claimed, worker_id="w", language="en", duration=1.0)
         await asyncio.sleep(0.2)
     payloads = [json.loads(p) for p in heard]
     assert [(p["s"], p["n"], p["p"]) for p in payloads] == [
         ("QUEUED", 0, 0),
         ("RUNNING", 0, 0),
+        ("RUNNING", 1, 0.5),
         ("RUNNING", 1, 0.5),
         ("COMPLETED", 1, 1),
     ]

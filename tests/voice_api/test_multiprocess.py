@@ -96,7 +96,7 @@ async def test_a_job_whose_process_is_killed_is_requeued_and_completed_by_anothe
     processes += [victim, watcher]
     owner = register(GraphQLClient(watcher.graphql_url), name="survivor")
     job_id = uploaded_id(
-        await asyncio.to_thread(upload, watcher.graphql_url, owner.access_token, AUDIO / "speech_en.wav")
+        await asyncio.to_thread(upload, watcher.graphql_url, owner.access_token, AUDIO / "speech_en_long.ogg")
     )
     killed: list[int] = []
 
@@ -121,7 +121,7 @@ async def test_a_job_whose_process_is_killed_is_requeued_and_completed_by_anothe
     assert transcription["attempts"] == 2
     starts = [segment["start"] for segment in transcription["segments"]]
     assert starts == sorted(set(starts)), "the retry resumed after the stored segments: none twice"
-    assert word_recall(SPOKEN["en"], transcription["text"]) >= 0.8
+    assert word_recall(SPOKEN["en_long"], transcription["text"]) >= 0.8
     progress = [event["transcription"]["progress"] for event in events(messages)]
     assert progress == sorted(progress), "progress never went back, across the crash"
 
@@ -135,7 +135,7 @@ async def test_a_worker_stopped_with_sigterm_hands_its_job_back_without_using_an
     processes.append(api)
     owner = register(GraphQLClient(api.graphql_url), name="graceful")
     job_id = uploaded_id(
-        await asyncio.to_thread(upload, api.graphql_url, owner.access_token, AUDIO / "speech_en.wav")
+        await asyncio.to_thread(upload, api.graphql_url, owner.access_token, AUDIO / "speech_en_long.ogg")
     )
     worker = start_worker(url, tmp_path / "worker", **FAST_JOBS)  # grace 0
     processes.append(worker)

@@ -6,7 +6,6 @@ that can see none of it. Real uvicorn, real faster-whisper (tiny.en), one in-pro
 from __future__ import annotations
 
 import asyncio
-import itertools
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -117,7 +116,7 @@ def test_the_result_reports_the_detected_language_and_the_duration(english: Run)
 
 def test_the_text_is_the_stored_segments_joined(english: Run) -> None:
     segments = english.result["segments"]
-    assert len(segments) >= 3, "a 23 s clip is cut into chunks of at most ~10 s"
+    assert len(segments) >= 3, "a segment per sentence or two, not one per 30 s window"
     assert english.result["text"] == " ".join(s["text"] for s in segments)
     starts = [s["start"] for s in segments]
     assert starts == sorted(starts), "segments are stored in the order of the audio"
@@ -149,13 +148,6 @@ def test_the_terminal_status_is_sent_once_as_the_last_event(english: Run) -> Non
 def test_each_new_segment_arrives_as_its_own_event(english: Run) -> None:
     sent = [event["segment"] for event in events(english.messages) if event["segment"] is not None]
     assert sent == english.result["segments"], "every stored segment was announced once, in order"
-
-
-def test_progress_moves_at_least_every_ten_seconds_of_audio(english: Run) -> None:
-    duration = english.result["duration"]
-    seen = [0.0] + [e["transcription"]["progress"] for e in events(english.messages)]
-    steps = [(b - a) * duration for a, b in itertools.pairwise(seen)]
-    assert max(steps) <= 12.0, f"progress jumped {max(steps):.1f} s of audio at once: {seen}"
 
 
 def test_add_to_knowledge_base_stores_the_text_as_a_document_of_the_project(english: Run) -> None:

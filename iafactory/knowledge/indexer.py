@@ -4,16 +4,16 @@ Writing passages queues their document (a trigger, migrations/versions/0008_sema
 wakes the indexers with pg_notify at commit. A step first claims a batch of one tenant's
 documents in a transaction of its own: a lease, and one more attempt, committed. Every other
 transaction of the step runs as the app role bound to that tenant (row-level security applies
-as for its requests): one reads up to `batch_passages` passages still without a vector of
-this model; the encoder embeds them on a thread with NO transaction open (it may take seconds:
-a connection idle in a transaction would pin its snapshot and locks, and the pool's backstop
-ends it); one last transaction locks the claimed documents still there and their jobs (in the
-order a deletion takes them), stores the vectors, marks the documents whose every passage is
-done and frees the others for the next step. The lease keeps other indexers (in this process
-or others) off the batch meanwhile. A failing batch is retried, then FAILED with its reason;
-an indexer killed mid-batch leaves its lease behind: the jobs wait for it to lapse and turn
-FAILED once `max_attempts` were used, so a passage that kills the encoder cannot kill
-indexers forever.
+as for its requests): one reads up to `batch_passages` passages still without a vector of this
+model; the encoder embeds them on a thread with NO transaction open (it may take seconds: a
+connection idle in a transaction would pin its snapshot and locks, and the pool's backstop ends
+it); one last transaction takes the tenant's write lock, as every writer does first
+(db/scope.py), locks the claimed documents still there and their jobs, stores the vectors,
+marks the documents whose every passage is done and frees the others for the next step. The
+lease keeps other indexers (in this process or others) off the batch meanwhile. A failing batch
+is retried, then FAILED with its reason; an indexer killed mid-batch leaves its lease behind:
+the jobs wait for it to lapse and turn FAILED once `max_attempts` were used, so a passage that
+kills the encoder cannot kill indexers forever.
 Failed documents stay searchable by their words.
 
 Example (`iafactory knowledge reindex` drains one tenant's queue this way):
@@ -101,7 +101,7 @@ class Indexer:
         self._previous = claimed[0]
         tenant_id, document_ids = claimed
         try:
-            async with self._transaction(tenant_id) as db:
+            async with self._transaction(tenant_id, writes=False) as db:
                 passages = await embeddings.pending(
                     db,
                     tenant_id=tenant_id,
@@ -132,14 +132,16 @@ class Indexer:
             await self._record_failure(tenant_id, document_ids, error)
             return Batch(tenant_id, passages=0, documents=0)
 
-    def _transaction(self, tenant_id: UUID) -> AbstractAsyncContextManager[Database]:
-        """The app role bound to the batch's tenant: row-level security as for its requests."""
+    def _transaction(self, tenant_id: UUID, *, writes: bool = True) -> AbstractAsyncContextManager[Database]:
+        """The app role bound to the batch's tenant: row-level security as for its requests,
+        and its writes queued behind the tenant's other writers first (db/scope.py)."""
         return transaction(
             self._pool,
             role=DbRole.APP,
             request_id="indexer",
             tenant_id=tenant_id,
             statement_timeout_ms=STATEMENT_TIMEOUT_MS,
+            writes=writes,
         )
 
     async def _write(

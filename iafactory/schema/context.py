@@ -67,6 +67,7 @@ class OperationContext:
             # A query reads one snapshot, so a page's nodes and its totalCount agree. Writes
             # stay READ COMMITTED: they lock and re-check rows instead of failing to serialize.
             isolation=Isolation.REPEATABLE_READ if query else Isolation.READ_COMMITTED,
+            writes=not query and not subscription,
         )
         pool = request.services.pool
         self._db: TenantScope | ShortTransactions = (

@@ -119,7 +119,7 @@ class JobRun:
 
     async def _fetch(self, audio_id: UUID, path: Path) -> bool:
         async with jobs.tenant_transaction(
-            self.engine.pool, self.job.tenant_id, request_id=jobs.job_request_id(self.job)
+            self.engine.pool, self.job.tenant_id, request_id=jobs.job_request_id(self.job), writes=False
         ) as db:
             store = self.engine.store
             return await store.fetch_to(db, tenant_id=self.job.tenant_id, audio_id=audio_id, path=path)

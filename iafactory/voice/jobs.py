@@ -112,15 +112,17 @@ async def cancel(db: Database, *, tenant_id: UUID, job_id: UUID) -> tuple[asyncp
 
 @asynccontextmanager
 async def tenant_transaction(
-    pool: asyncpg.Pool, tenant_id: UUID, *, request_id: str
+    pool: asyncpg.Pool, tenant_id: UUID, *, request_id: str, writes: bool = True
 ) -> AsyncIterator[Database]:
-    """One transaction as the app role, bound to `tenant_id` (RLS applies as for a request)."""
+    """One transaction as the app role, bound to `tenant_id` (RLS applies as for a request).
+    One that writes queues behind the tenant's other writers first (db/scope.py)."""
     async with transaction(
         pool,
         role=DbRole.APP,
         request_id=request_id,
         tenant_id=tenant_id,
         statement_timeout_ms=WORKER_STATEMENT_TIMEOUT_MS,
+        writes=writes,
     ) as db:
         yield db
 
@@ -146,7 +148,7 @@ def job_request_id(job: ClaimedJob) -> str:
 
 
 async def load(pool: asyncpg.Pool, job: ClaimedJob, *, worker_id: str) -> JobSpec | None:
-    async with tenant_transaction(pool, job.tenant_id, request_id=job_request_id(job)) as db:
+    async with tenant_transaction(pool, job.tenant_id, request_id=job_request_id(job), writes=False) as db:
         row = await db.fetchrow(
             "SELECT language, audio_id, filename, duration,"
             " (SELECT max(end_seconds) FROM transcript_segments s"

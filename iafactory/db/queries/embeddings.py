@@ -62,11 +62,11 @@ async def claim(
 
 async def hold(db: Database, *, tenant_id: UUID, document_ids: Sequence[UUID]) -> list[UUID]:
     """Locks the claimed documents and their jobs still queued (until the transaction ends);
-    returns them.
+    returns them. The transaction holds the tenant's write lock already (db/scope.py).
 
     The documents first, as a deletion does (`deleteDocument` locks the document, then its
-    cascade reaches the passages and the job): taken in the other order, a deletion during a
-    batch deadlocked with it. A document being deleted is skipped, not waited for.
+    cascade reaches the passages and the job). A document locked by another transaction (an
+    operator's, which takes no write lock) is skipped, not waited for.
     """
     documents = await db.fetch(
         "SELECT id FROM documents WHERE tenant_id = $1 AND id = ANY($2::uuid[])"

@@ -171,6 +171,22 @@ class Unavailable(AppError):
         super().__init__(message, retryAfter=RETRY_UNAVAILABLE_SECONDS)
 
 
+RETRY_COLLISION_SECONDS = 1
+
+
+class Collided(AppError):
+    """PostgreSQL rolled the transaction back to break a deadlock or a serialization
+    conflict with a concurrent one. Nothing was written; the same request, sent again,
+    normally goes through. A tenant's own writers never collide (they queue behind its write
+    lock, migrations/CONVENTIONS.md); what remains is rare (two tenants' identity flows)."""
+
+    code = ErrorCode.INTERNAL
+    default_message = "This request collided with a concurrent one and nothing was saved; retry it."
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message, retryAfter=RETRY_COLLISION_SECONDS)
+
+
 # SQLSTATEs raised by our own SQL functions (migrations/CONVENTIONS.md) and by PostgreSQL.
 SQLSTATE_ERRORS: dict[str, type[AppError]] = {
     "IA401": Unauthenticated,
@@ -199,6 +215,8 @@ SQLSTATE_ERRORS: dict[str, type[AppError]] = {
     "57P02": Unavailable,
     "57P03": Unavailable,
     "53300": Unavailable,
+    "40P01": Collided,  # deadlock_detected
+    "40001": Collided,  # serialization_failure
 }
 
 

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 import asyncpg
 import structlog
 
-from iafactory.errors import Unavailable, from_sqlstate
+from iafactory.errors import Collided, Unavailable, from_sqlstate
 
 log = structlog.get_logger("iafactory.db")
 
@@ -23,6 +23,8 @@ def translate(error: asyncpg.PostgresError) -> Exception:
     app_error = from_sqlstate(error.sqlstate, error.args[0] if error.args else None)
     if isinstance(app_error, Unavailable):
         log.warning("database unavailable", error=str(error))
+    elif isinstance(app_error, Collided):
+        log.warning("transaction rolled back by a collision", sqlstate=error.sqlstate, error=str(error))
     return app_error if app_error is not None else error
 
 

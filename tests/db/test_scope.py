@@ -72,3 +72,13 @@ def test_a_request_id_keeps_only_safe_characters() -> None:
     principal = principals()[0]
     sql = opening_of(principal, "abc'; DROP TABLE users; --é")
     assert "set_config('app.request_id', 'abcDROPTABLEusers--', true)" in sql, sql
+
+
+def test_a_writers_opening_takes_its_tenants_write_lock_after_the_principal_check() -> None:
+    owner = principals()[0]
+    mutation = Opening.for_principal(owner, request_id="r", statement_timeout_ms=5000, writes=True).sql()
+    assert mutation.index("app.assert_principal(") < mutation.index("SELECT app.lock_writes()")
+    query = Opening.for_principal(owner, request_id="r", statement_timeout_ms=5000).sql()
+    assert "lock_writes" not in query, "readers never queue behind writers"
+    anonymous = Opening.for_principal(None, request_id="r", statement_timeout_ms=5000, writes=True).sql()
+    assert "lock_writes" not in anonymous, "no tenant, nothing to lock"

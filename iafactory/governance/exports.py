@@ -21,6 +21,7 @@ import asyncio
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, Any
@@ -34,6 +35,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from iafactory.auth.tokens import TokenService
+from iafactory.db.database import Transaction
 from iafactory.db.queries import governance as governance_queries
 from iafactory.db.scope import DbRole, Isolation, transaction
 from iafactory.errors import AppError, Forbidden, NotFound, RateLimited, Unauthenticated
@@ -206,14 +208,7 @@ async def _spool(pool: asyncpg.Pool, link: ExportLink, request_id: str) -> tuple
     The audit row is committed first, in a short transaction of its own: writing it takes the
     tenant's write lock (0012_tenant_write_lock), which the long read must not hold. The
     snapshot, taken after, includes it, so the file records its own export."""
-    async with transaction(
-        pool,
-        role=DbRole.APP,
-        tenant_id=link.tenant_id,
-        user_id=link.user_id,
-        request_id=request_id,
-        writes=True,
-    ) as db:
+    async with _as_link_user(pool, link, request_id, writes=True) as db:
         owner = await governance_queries.export_owner_slug(db, tenant_id=link.tenant_id, user_id=link.user_id)
         if owner is None:
             return None
@@ -222,14 +217,7 @@ async def _spool(pool: asyncpg.Pool, link: ExportLink, request_id: str) -> tuple
         )
     file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by SpooledDownload once streamed
     try:
-        async with transaction(
-            pool,
-            role=DbRole.APP,
-            tenant_id=link.tenant_id,
-            user_id=link.user_id,
-            request_id=request_id,
-            isolation=Isolation.REPEATABLE_READ,
-        ) as db:
+        async with _as_link_user(pool, link, request_id, isolation=Isolation.REPEATABLE_READ) as db:
             slug = await governance_queries.export_owner_slug(
                 db, tenant_id=link.tenant_id, user_id=link.user_id
             )
@@ -245,6 +233,26 @@ async def _spool(pool: asyncpg.Pool, link: ExportLink, request_id: str) -> tuple
         raise
     file.seek(0)
     return slug, file
+
+
+def _as_link_user(
+    pool: asyncpg.Pool,
+    link: ExportLink,
+    request_id: str,
+    *,
+    writes: bool = False,
+    isolation: Isolation = Isolation.READ_COMMITTED,
+) -> AbstractAsyncContextManager[Transaction]:
+    """A transaction as the user who asked for the link, in its tenant."""
+    return transaction(
+        pool,
+        role=DbRole.APP,
+        tenant_id=link.tenant_id,
+        user_id=link.user_id,
+        request_id=request_id,
+        isolation=isolation,
+        writes=writes,
+    )
 
 
 async def _read(file: IO[bytes]) -> AsyncIterator[bytes]:

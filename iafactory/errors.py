@@ -187,6 +187,17 @@ class Collided(AppError):
         super().__init__(message, retryAfter=RETRY_COLLISION_SECONDS)
 
 
+class TimedOut(AppError):
+    """A statement ran past the server's statement timeout (IAFACTORY_STATEMENT_TIMEOUT_MS)
+    and PostgreSQL stopped it: the request's transaction is rolled back."""
+
+    code = ErrorCode.INTERNAL
+    default_message = (
+        "The database took longer than this server allows for one statement, so the request was"
+        " stopped and nothing was saved; narrow it (fewer or smaller pages, a more precise search)."
+    )
+
+
 # SQLSTATEs raised by our own SQL functions (migrations/CONVENTIONS.md) and by PostgreSQL.
 SQLSTATE_ERRORS: dict[str, type[AppError]] = {
     "IA401": Unauthenticated,
@@ -217,6 +228,7 @@ SQLSTATE_ERRORS: dict[str, type[AppError]] = {
     "53300": Unavailable,
     "40P01": Collided,  # deadlock_detected
     "40001": Collided,  # serialization_failure
+    "57014": TimedOut,  # query_canceled: the statement timeout
 }
 
 

@@ -1,5 +1,6 @@
-"""A deadlock PostgreSQL breaks is a retryable error for the client, not an anonymous
-INTERNAL: nothing was written, and the same request sent again normally goes through."""
+"""Database failures a client can act on say what happened instead of an anonymous INTERNAL:
+a deadlock PostgreSQL broke is a collision to retry (nothing was written, the same request
+sent again normally goes through); a statement stopped by the statement timeout says so."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import asyncpg
 import pytest
 
 from iafactory.db.database import translate
-from iafactory.errors import Collided, ErrorCode
+from iafactory.errors import Collided, ErrorCode, TimedOut
 
 
 async def test_a_deadlock_is_answered_as_a_collision_to_retry(database_url: str) -> None:
@@ -39,3 +40,17 @@ async def test_a_deadlock_is_answered_as_a_collision_to_retry(database_url: str)
 def test_a_serialization_failure_is_a_collision_too() -> None:
     with pytest.raises(Collided):
         raise translate(asyncpg.SerializationError("could not serialize access"))
+
+
+async def test_a_statement_stopped_by_the_timeout_says_so(database_url: str) -> None:
+    connection = await asyncpg.connect(database_url)
+    try:
+        await connection.execute("SET statement_timeout = 50")
+        with pytest.raises(asyncpg.QueryCanceledError) as stopped:
+            await connection.execute("SELECT pg_sleep(2)")
+    finally:
+        await connection.close()
+    error = translate(stopped.value)
+    assert isinstance(error, TimedOut)
+    assert error.entry("req-2")["extensions"] == {"code": ErrorCode.INTERNAL.value, "requestId": "req-2"}
+    assert "nothing was saved" in error.message

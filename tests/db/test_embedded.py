@@ -143,6 +143,9 @@ def test_a_stored_port_taken_by_another_program_is_replaced(data_dir: Path) -> N
     stop_embedded(data_dir)
 
     with socket.socket() as squatter:
+        # As any server does (PostgreSQL too): the port may still hold the stopped server's
+        # connections in TIME_WAIT, which a plain bind refuses.
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         squatter.bind(("127.0.0.1", port_of(before)))
         squatter.listen()
         after = start_embedded(data_dir)

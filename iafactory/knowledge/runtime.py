@@ -79,17 +79,33 @@ class SemanticSearch:
         return cls(reason=None, encoder=encoder, loading=loading, indexer=indexer)
 
     async def meaning(self, query: str, *, mode: str) -> Meaning | None:
-        """The query's side of a hybrid or semantic search; None for a lexical one."""
+        """The query's side of a hybrid or semantic search; None for a lexical one (and for a
+        hybrid one where semantic search is off: it is answered by its words)."""
         if mode == "LEXICAL":
             return None
-        if not self.enabled or self._encoder is None:
+        if not await self._ready() or self._encoder is None:
             if mode == "SEMANTIC":
                 raise SemanticUnavailable(f"Semantic search is not available: {self.reason}.")
             return None
-        if self._loading is not None:
-            await asyncio.shield(self._loading)
         vectors = await asyncio.to_thread(self._encoder.encode, [query])
         return Meaning(to_sql(vectors[0]), MODEL, 0.0 if mode == "SEMANTIC" else LEXICAL_WEIGHT)
+
+    async def _ready(self) -> bool:
+        """Whether the encoder is loaded (the first search waits for it). One that failed to
+        load turns semantic search off for this process, with the reason, instead of failing
+        every search that would have used it."""
+        if not self.enabled:
+            return False
+        if self._loading is None:
+            return True
+        try:
+            await asyncio.shield(self._loading)
+        except Exception as error:  # noqa: BLE001 - any failure to load means: off, and why
+            if self.reason is None:
+                log.error("semantic search is OFF: the sentence encoder failed to load", error=repr(error))
+                self.reason = f"the sentence encoder failed to load on this server ({type(error).__name__})"
+            return False
+        return True
 
     async def stop(self) -> None:
         if self._indexer is not None:

@@ -6,8 +6,8 @@ was cancelled, finds its writes matching nothing and stops: a job can never be f
 Each committed change is announced by a trigger with pg_notify (migrations/0003_voice.py).
 
 Example:
-    >>> await add_segment(pool, job, worker_id="host:42:0", lease_seconds=30,
-    ...                   start=0.0, end=2.1, text="Hello.", progress=0.09)
+    >>> await add_segments(pool, job, worker_id="host:42:0", lease_seconds=30,
+    ...                    segments=[(0.0, 2.1, "Hello.")], progress=0.09)
     True
 """
 
@@ -60,28 +60,6 @@ async def set_progress(
             lease_seconds,
         )
     return status.endswith(" 1")
-
-
-async def add_segment(
-    pool: asyncpg.Pool,
-    job: ClaimedJob,
-    *,
-    worker_id: str,
-    lease_seconds: float,
-    start: float,
-    end: float,
-    text: str,
-    progress: float,
-) -> bool:
-    """Store one segment and the progress it brings (see add_segments)."""
-    return await add_segments(
-        pool,
-        job,
-        worker_id=worker_id,
-        lease_seconds=lease_seconds,
-        segments=[(start, end, text)],
-        progress=progress,
-    )
 
 
 async def add_segments(

@@ -87,14 +87,12 @@ async def add(
     progress: float = 0.5,
 ) -> bool:
     """A segment written as worker `worker` would write it."""
-    return await leased.add_segment(
+    return await leased.add_segments(
         pool,
         job,
         worker_id=worker,
         lease_seconds=LEASE,
-        start=start,
-        end=start + 1,
-        text=text,
+        segments=[(start, start + 1, text)],
         progress=progress,
     )
 

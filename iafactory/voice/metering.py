@@ -23,7 +23,6 @@ from iafactory.voice.jobs import HELD, ClaimedJob, job_request_id, tenant_transa
 
 # The decoded length of an honest file differs from its header by a fraction of a second.
 TOLERANCE_SECONDS = 1.0
-QUOTA_EXCEEDED_SQLSTATE = "IA402"
 
 
 class AudioQuotaExceeded(Exception):
@@ -58,10 +57,7 @@ class AudioMeter:
                 )
                 if held.endswith(" 1"):
                     await db.execute("SELECT app.enforce_quota($1, 'audio')", job.tenant_id)
-        except (QuotaExceeded, asyncpg.PostgresError) as error:
-            # The scope maps SQLSTATE IA402 to QuotaExceeded; a bare driver error may still carry it.
-            if not isinstance(error, QuotaExceeded) and error.sqlstate != QUOTA_EXCEEDED_SQLSTATE:
-                raise
+        except QuotaExceeded as error:  # SQLSTATE IA402, as every statement's error is translated
             raise AudioQuotaExceeded(
                 f"The audio is longer than its header declared ({self.declared:.1f} s): more than"
                 f" {decoded_seconds:.0f} s were decoded, which is over this tenant's audio quota."

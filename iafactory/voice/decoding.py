@@ -65,7 +65,7 @@ def decode_blocks(container: InputContainer, *, block_seconds: float, max_second
     size = int(block_seconds * SAMPLE_RATE)
     pending: Audio | None = None
     start = 0
-    for samples in _fixed_blocks(_samples(container, int(max_seconds * SAMPLE_RATE), max_seconds), size):
+    for samples in _fixed_blocks(_samples(container, max_seconds), size):
         if pending is not None:
             yield Block(start / SAMPLE_RATE, pending, last=False)
             start += len(pending)
@@ -90,12 +90,13 @@ def _fixed_blocks(pieces: Iterator[Audio], size: int) -> Iterator[Audio]:
         yield np.concatenate(buffered)
 
 
-def _samples(container: InputContainer, max_samples: int, max_seconds: float) -> Iterator[Audio]:
+def _samples(container: InputContainer, max_seconds: float) -> Iterator[Audio]:
     """16 kHz mono float32 pieces as FFmpeg decodes them; a broken packet is skipped.
 
     Through 16-bit samples, as faster-whisper's own `decode_audio`: the model then hears the
     very same input, bit for bit (Whisper's output can change with a 1e-5 difference)."""
     resampler = AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+    max_samples = int(max_seconds * SAMPLE_RATE)
     decoded = 0
     for frame in _frames(container):
         for out in resampler.resample(frame):

@@ -152,22 +152,22 @@ class Transcriber:
         with open_audio(path) as container:
             progress = _Progress(declared_seconds(container))
             duration = 0.0
-            for start, audio, last in _cut_at_pauses(
+            for block in _cut_at_pauses(
                 decode_blocks(container, block_seconds=self._block_seconds, max_seconds=max_seconds)
             ):
-                duration = start + len(audio) / SAMPLE_RATE
-                progress.decoded(duration, final=last)
+                duration = block.end
+                progress.decoded(duration, final=block.last)
                 if on_audio is not None:
                     on_audio(duration)
                 _raise_if(cancelled)
-                found, language = self._block_segments(audio, start, language)
+                found, language = self._block_segments(block, language)
                 for segment in found:
                     _raise_if(cancelled)
                     segments.append(segment)
                     if on_segment is not None:
                         on_segment(segment, progress.at(segment.end))
                 if on_progress is not None:
-                    on_progress(1.0 if last else progress.at(duration))
+                    on_progress(1.0 if block.last else progress.at(duration))
         return Transcript(
             text=" ".join(segment.text for segment in segments),
             segments=tuple(segments),
@@ -175,9 +175,7 @@ class Transcriber:
             duration=duration,
         )
 
-    def _block_segments(
-        self, audio: Audio, start: float, language: str | None
-    ) -> tuple[Iterator[Segment], str | None]:
+    def _block_segments(self, block: Block, language: str | None) -> tuple[Iterator[Segment], str | None]:
         """The segments of one block (a generator: each window's come as it is decoded), and
         the language: detected on the first block that holds speech, then kept.
 
@@ -186,7 +184,7 @@ class Transcriber:
         costs a window's encoder pass again wherever the model stops early."""
         if self._batch_size > 1:
             found, info = WholeWindows(self.model).transcribe(
-                audio,
+                block.samples,
                 language=language,
                 batch_size=self._batch_size,
                 beam_size=5,
@@ -195,11 +193,15 @@ class Transcriber:
             )
         else:
             found, info = self.model.transcribe(
-                audio, language=language, beam_size=5, vad_filter=True, condition_on_previous_text=False
+                block.samples,
+                language=language,
+                beam_size=5,
+                vad_filter=True,
+                condition_on_previous_text=False,
             )
         if language is None and info.duration_after_vad > 0:
             language = info.language
-        end = start + len(audio) / SAMPLE_RATE
+        start, end = block.start, block.end
 
         def segments() -> Iterator[Segment]:
             for s in found:
@@ -231,15 +233,15 @@ class _Progress:
         return self._reached
 
 
-def _cut_at_pauses(blocks: Iterator[Block]) -> Iterator[tuple[float, Audio, bool]]:
-    """(start, samples, last): each block ends in a pause; the speech after it moves on."""
+def _cut_at_pauses(blocks: Iterator[Block]) -> Iterator[Block]:
+    """The blocks, each ending in a pause: the speech after it moves on to the next one."""
     carried: Audio = np.zeros(0, dtype=np.float32)
     carried_from = 0.0
     for block in blocks:
         audio = np.concatenate([carried, block.samples]) if len(carried) else block.samples
         start = carried_from if len(carried) else block.start
         cut = len(audio) if block.last else _last_pause(audio)
-        yield start, audio[:cut], block.last
+        yield Block(start, audio[:cut], block.last)
         carried, carried_from = audio[cut:], start + cut / SAMPLE_RATE
 
 

@@ -43,8 +43,8 @@ from bench.voice_direct import (
     spoken,
     table,
 )
+from iafactory.priority import lower_priority
 from iafactory.settings import Settings
-from iafactory.voice.slots import lower_priority
 from iafactory.voice.transcriber import Transcriber
 from tests.support.database import cluster, lift_rate_limit, scratch_database
 from tests.support.graphql import GraphQLClient, register

@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -41,6 +39,7 @@ from iafactory.db.queries import embeddings
 from iafactory.db.scope import DbRole, transaction
 from iafactory.errors import QuotaExceeded
 from iafactory.knowledge.embedding import MODEL, VECTOR_BYTES, Encoder, encode_passages, to_sql
+from iafactory.priority import lower_priority
 
 log = structlog.get_logger("iafactory.indexer")
 CHANNEL = "iafactory_embeddings"
@@ -79,7 +78,7 @@ class Indexer:
         self._lease_seconds = lease_seconds
         # One thread: the encoder is CPU-bound; below the event loop's priority (Linux).
         self._executor = ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="embed", initializer=_lower_priority, initargs=(nice,)
+            max_workers=1, thread_name_prefix="embed", initializer=lower_priority, initargs=(nice,)
         )
         self._previous: UUID | None = None
 
@@ -199,13 +198,6 @@ class Indexer:
 
 def _encode_as_sql(encoder: Encoder, passages: list[tuple[str, str]]) -> list[str]:
     return [to_sql(vector) for vector in encode_passages(encoder, passages)]
-
-
-def _lower_priority(niceness: int) -> None:
-    """Embedding runs below the event loop: requests are served first (per thread on Linux)."""
-    if niceness > 0 and hasattr(os, "setpriority"):
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
 
 
 class IndexerLoop:

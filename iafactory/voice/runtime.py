@@ -21,10 +21,11 @@ import asyncpg
 import structlog
 
 from iafactory.db.pool import create_pool
+from iafactory.priority import lower_priority
 from iafactory.settings import Settings
 from iafactory.voice.job_run import Engine, OnCompleted
 from iafactory.voice.pubsub import PubSub
-from iafactory.voice.slots import Workers, lower_priority
+from iafactory.voice.slots import Workers
 from iafactory.voice.storage import AudioStore, default_store
 from iafactory.voice.transcriber import Transcriber
 

@@ -19,7 +19,6 @@ import contextlib
 import os
 import secrets
 import socket
-import threading
 
 import asyncpg
 import structlog
@@ -96,18 +95,3 @@ class Workers:
         except _CLAIM_ERRORS as error:
             log.warning("claim failed; retrying", error=str(error))
             return None
-
-
-def lower_priority(niceness: int) -> None:
-    """Run inference below the event loop: the API answers first, faster-whisper takes the rest.
-
-    On Linux the niceness is per thread, and the threads that CTranslate2 and onnxruntime
-    start from this one (the model loads lazily here) inherit it. When the API is idle the
-    inference still gets every core, so its speed is unchanged.
-    """
-    if niceness <= 0 or not hasattr(os, "setpriority"):
-        return
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
-    except OSError as error:
-        log.warning("could not lower the inference thread's priority", error=str(error))

@@ -92,3 +92,12 @@ def open_audio(path: Path) -> Iterator[InputContainer]:
         assert isinstance(container, InputContainer)  # opened for reading
         with container:
             yield container
+
+
+def declared_seconds(container: InputContainer) -> float | None:
+    """How long the container's header says the audio is: a declaration (the upload's check,
+    the progress of a job), never what is counted or billed (decoding.py counts that)."""
+    stream = container.streams.audio[0] if container.streams.audio else None
+    if stream is not None and stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    return container.duration / av.time_base if container.duration is not None else None

@@ -46,14 +46,6 @@ class Block:
         return self.start + len(self.samples) / SAMPLE_RATE
 
 
-def declared_seconds(container: InputContainer) -> float | None:
-    """What the container's header says, a hint for progress: never trusted for limits."""
-    stream = container.streams.audio[0] if container.streams.audio else None
-    if stream is not None and stream.duration is not None and stream.time_base is not None:
-        return float(stream.duration * stream.time_base)
-    return container.duration / av.time_base if container.duration is not None else None
-
-
 def decode_blocks(container: InputContainer, *, block_seconds: float, max_seconds: float) -> Iterator[Block]:
     """Blocks of `block_seconds` (the last one shorter), one decoded ahead so `last` is known.
 

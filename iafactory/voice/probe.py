@@ -23,7 +23,7 @@ import av
 from av.audio.stream import AudioStream
 from av.container import InputContainer
 
-from iafactory.voice.containers import UnsupportedAudioError, open_audio
+from iafactory.voice.containers import UnsupportedAudioError, declared_seconds, open_audio
 
 # Headers may disagree slightly with the decoded length (encoder delay, padding); a file
 # whose audio stops short of what its headers promise by more than this was cut off.
@@ -71,7 +71,7 @@ def _describe(container: InputContainer, path: Path, max_seconds: float) -> Audi
         raise UnsupportedAudioError("the file has no audio stream")
     stream = container.streams.audio[0]
     codec = stream.codec_context
-    declared = _declared_duration(container, stream)
+    declared = declared_seconds(container)
     if declared is None:
         duration = _decode_all(container, stream, max_seconds)
     else:
@@ -90,14 +90,6 @@ def _describe(container: InputContainer, path: Path, max_seconds: float) -> Audi
         channels=codec.layout.nb_channels,
         container=container.format.name,
     )
-
-
-def _declared_duration(container: InputContainer, stream: AudioStream) -> float | None:
-    if stream.duration is not None and stream.time_base is not None:
-        return float(stream.duration * stream.time_base)
-    if container.duration is not None:
-        return container.duration / av.time_base
-    return None
 
 
 def _wav_header_duration(path: Path) -> float | None:

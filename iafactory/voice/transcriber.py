@@ -32,8 +32,8 @@ from faster_whisper import WhisperModel
 from faster_whisper.vad import VadOptions, get_speech_timestamps
 
 from iafactory.voice.batched import WholeWindows
-from iafactory.voice.containers import open_audio
-from iafactory.voice.decoding import SAMPLE_RATE, Audio, Block, declared_seconds, decode_blocks
+from iafactory.voice.containers import declared_seconds, open_audio
+from iafactory.voice.decoding import SAMPLE_RATE, Audio, Block, decode_blocks
 from iafactory.voice.languages import LANGUAGE_CODES, UnsupportedLanguageError
 from iafactory.voice.models import DEFAULT_MODEL, resolve_model_path
 

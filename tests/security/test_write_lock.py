@@ -28,12 +28,13 @@ PROJECTS = "{ projects { totalCount } }"
 
 
 @contextmanager
-def as_the_app(database_url: str, tenant_id: str) -> Iterator[psycopg.Connection[Any]]:
+def as_the_app(database_url: str, tenant_id: str | None) -> Iterator[psycopg.Connection[Any]]:
     """A transaction as a worker of `tenant_id` opens it (db/scope.py): the app role, the
-    tenant, then the tenant's write lock."""
+    tenant (if any), then the tenant's write lock."""
     with psycopg.connect(database_url) as connection:
         connection.execute("SET LOCAL ROLE iafactory_app")
-        connection.execute("SELECT set_config('app.tenant_id', %s, true)", (tenant_id,))
+        if tenant_id is not None:
+            connection.execute("SELECT set_config('app.tenant_id', %s, true)", (tenant_id,))
         connection.execute("SELECT app.lock_writes()")
         yield connection
 
@@ -91,17 +92,15 @@ def test_a_transaction_locks_the_writes_of_its_own_tenant_only(
     client: GraphQLClient, database_url: str
 ) -> None:
     alice, bob = register(client, name="own-lock"), register(client, name="not-yours")
-    with psycopg.connect(database_url) as connection:
-        connection.execute("SET LOCAL ROLE iafactory_app")
-        connection.execute("SELECT set_config('app.tenant_id', %s, true)", (alice.tenant_id,))
-        with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            connection.execute("SELECT app.tenant_write_lock(%s)", (bob.tenant_id,))
+    with (
+        as_the_app(database_url, alice.tenant_id) as connection,
+        pytest.raises(psycopg.errors.InsufficientPrivilege),
+    ):
+        connection.execute("SELECT app.tenant_write_lock(%s)", (bob.tenant_id,))
 
 
 def test_a_transaction_without_a_tenant_locks_nothing(database_url: str) -> None:
-    with psycopg.connect(database_url) as connection:
-        connection.execute("SET LOCAL ROLE iafactory_app")
-        connection.execute("SELECT app.lock_writes()")
+    with as_the_app(database_url, None) as connection:
         held = connection.execute(
             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
         ).fetchone()

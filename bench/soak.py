@@ -26,11 +26,11 @@ from pathlib import Path
 import httpx
 import psutil
 import psycopg
-import websockets
 
 from tests.support.database import cluster, lift_rate_limit, scratch_database
 from tests.support.graphql import GraphQLClient, register
 from tests.support.server import start_server
+from tests.support.subscriptions import Subscriber, events
 from tests.support.upload import clip
 
 WARM_UP_SECONDS = 30
@@ -143,27 +143,13 @@ async def voice_loop(url: str, ws_url: str, token: str, tally: Tally, until: flo
 
 async def follow(ws_url: str, token: str, job: str, tally: Tally) -> None:
     started = time.perf_counter()
-    async with websockets.connect(ws_url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
-        await ws.send(
-            json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
-        )
-        await ws.recv()
-        await ws.send(
-            json.dumps(
-                {"id": "1", "type": "subscribe", "payload": {"query": PROGRESS, "variables": {"id": job}}}
-            )
-        )
-        status = None
-        async with asyncio.timeout(300):
-            async for raw in ws:
-                message = json.loads(raw)
-                if message["type"] == "next":
-                    if message["payload"].get("errors"):
-                        tally.record("subscription", 0, json.dumps(message["payload"]["errors"]))
-                        return
-                    status = message["payload"]["data"]["transcriptionProgress"]["transcription"]["status"]
-                elif message["type"] in ("complete", "error"):
-                    break
+    messages = await Subscriber(ws_url, token).follow(job, query=PROGRESS, within=300)
+    for message in messages:
+        if message.type == "next" and message.payload.get("errors"):
+            tally.record("subscription", 0, json.dumps(message.payload["errors"]))
+            return
+    progress = events(messages)
+    status = progress[-1]["transcription"]["status"] if progress else None
     tally.record(
         "transcription", time.perf_counter() - started, None if status == "COMPLETED" else f"ended {status}"
     )

@@ -1,23 +1,23 @@
-"""Helpers for the voice API tests: uploads, a graphql-transport-ws subscriber, word recall,
-and counting job rows as the superuser (to prove what was NOT written)."""
+"""Helpers for the voice API tests: uploads, word recall, and counting job rows as the
+superuser (to prove what was NOT written); the subscriber (tests/support/subscriptions.py)
+is imported from here too."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-import time
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
-import websockets
 
 from tests.support.database import sql, superuser_value
+from tests.support.subscriptions import PROGRESS as PROGRESS
+from tests.support.subscriptions import Received as Received
+from tests.support.subscriptions import Subscriber as Subscriber
+from tests.support.subscriptions import events as events
 from tests.support.upload import post_file
 
 AUDIO = Path(__file__).resolve().parents[1] / "fixtures" / "audio"
@@ -43,14 +43,6 @@ FAST_JOBS = {
     # running (the 63 s clip has three windows). The default batch is measured by the bench.
     "IAFACTORY_WHISPER_BATCH_SIZE": "1",
 }
-
-PROGRESS = """
-subscription Progress($id: ID!) {
-  transcriptionProgress(id: $id) {
-    transcription { id status progress segmentCount text error attempts document { id source } }
-    segment { start end text }
-  }
-}"""
 
 
 def upload(
@@ -83,75 +75,6 @@ def uploaded_id(response: httpx.Response) -> str:
     body = response.json()
     assert not body.get("errors"), body
     return str(body["data"]["transcribeAudio"]["id"])
-
-
-@dataclass
-class Received:
-    """One message of a subscription, with the seconds since subscribe when it arrived."""
-
-    at: float
-    type: str
-    payload: Any = None
-
-
-@dataclass
-class Subscriber:
-    """A raw graphql-transport-ws client (websockets), so tests control every message."""
-
-    ws_url: str
-    token: str
-    messages: list[Received] = field(default_factory=list)
-
-    async def follow(
-        self,
-        job_id: str,
-        *,
-        query: str = PROGRESS,
-        within: float = 120,
-        on_next: Any = None,
-        delay: float = 0.0,
-        until: Callable[[dict[str, Any]], bool] | None = None,
-    ) -> list[Received]:
-        """Subscribe and collect messages until `complete` or `error`, or an event `until` accepts."""
-        async with websockets.connect(self.ws_url, subprotocols=["graphql-transport-ws"]) as ws:
-            await ws.send(
-                json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {self.token}"}})
-            )
-            ack = json.loads(await asyncio.wait_for(ws.recv(), 10))
-            assert ack["type"] == "connection_ack", ack
-            await asyncio.sleep(delay)  # e.g. let a short-lived token expire after connecting
-            started = time.monotonic()
-            await ws.send(
-                json.dumps(
-                    {"id": "1", "type": "subscribe", "payload": {"query": query, "variables": {"id": job_id}}}
-                )
-            )
-            async with asyncio.timeout(within):
-                async for raw in ws:
-                    message = json.loads(raw)
-                    if message["type"] == "ping":
-                        await ws.send(json.dumps({"type": "pong"}))
-                        continue
-                    received = Received(time.monotonic() - started, message["type"], message.get("payload"))
-                    self.messages.append(received)
-                    if on_next is not None and received.type == "next":
-                        await on_next(received)
-                    if message["type"] in ("complete", "error"):
-                        break
-                    if until is not None and received.type == "next":
-                        data = (received.payload.get("data") or {}).get("transcriptionProgress")
-                        if data and until(data):
-                            break
-        return self.messages
-
-
-def events(messages: list[Received]) -> list[dict[str, Any]]:
-    """The transcriptionProgress payloads of the `next` messages that carry data."""
-    return [
-        m.payload["data"]["transcriptionProgress"]
-        for m in messages
-        if m.type == "next" and (m.payload.get("data") or {}).get("transcriptionProgress")
-    ]
 
 
 def error_codes_of(messages: list[Received]) -> list[str]:

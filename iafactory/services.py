@@ -16,6 +16,7 @@ import asyncpg
 from iafactory.auth.passwords import PasswordWork
 from iafactory.auth.tokens import TokenService
 from iafactory.background import Background
+from iafactory.db.pipeline import PipelinedReads
 from iafactory.db.pool import create_pool
 from iafactory.governance.exports import ExportLinks
 from iafactory.governance.metrics import Metrics
@@ -51,6 +52,8 @@ class Services:
     # The query encoder and the background indexer; off (lexical search only) without
     # pgvector or with IAFACTORY_SEMANTIC_SEARCH=false, and then it says why.
     semantic: SemanticSearch
+    # Compiled reads in one round trip; None: they take `pool` (setting 0, or no connection).
+    reads: PipelinedReads | None = None
 
 
 @asynccontextmanager
@@ -68,7 +71,14 @@ async def running_services(
         reset=settings.pool_reset,
         idle_in_transaction_timeout_ms=settings.idle_in_transaction_timeout_ms,
     )
+    reads = None
     try:
+        if settings.compiled_reads and settings.pipelined_reads_pool_size:
+            reads = await PipelinedReads.start(
+                dsn,
+                size=settings.pipelined_reads_pool_size,
+                idle_in_transaction_timeout_ms=settings.idle_in_transaction_timeout_ms,
+            )
         voice = await VoiceRuntime.start(
             settings,
             dsn=dsn,
@@ -98,6 +108,7 @@ async def running_services(
                         background=background,
                         passwords=PasswordWork(),
                         semantic=semantic,
+                        reads=reads,
                     )
                 finally:
                     await background.drain(grace_seconds=10)  # mails being sent get a moment to finish
@@ -108,3 +119,5 @@ async def running_services(
             await voice.stop()
     finally:
         await pool.close()
+        if reads is not None:
+            await reads.close()

@@ -176,6 +176,10 @@ class Settings(BaseSettings):
     # every operation takes the per-field resolvers (tests compare the two).
     compiled_reads: bool = Field(default=True, alias="IAFACTORY_COMPILED_READS")
     compiled_plan_cache_size: int = Field(default=512, gt=0, alias="IAFACTORY_COMPILED_PLAN_CACHE_SIZE")
+    # A compiled read sent with its transaction's opening in ONE round trip (db/pipeline.py),
+    # over a pool of its own this size (on top of IAFACTORY_POOL_MAX_SIZE); 0: three round
+    # trips through the main pool.
+    pipelined_reads_pool_size: int = Field(default=8, ge=0, alias="IAFACTORY_PIPELINED_READS_POOL_SIZE")
 
     # The tenant lifecycle (invitations, password resets). Without SMTP, links are logged.
     direct_member_add: bool = Field(default=True, alias="IAFACTORY_DIRECT_MEMBER_ADD")

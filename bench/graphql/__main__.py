@@ -44,6 +44,11 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="the multi-process variant's --workers")
     parser.add_argument("--queries", default=",".join(c.name for c in COMPARED))
     parser.add_argument("--profile", type=int, default=20, help="seconds of py-spy on ours (0: none)")
+    parser.add_argument(
+        "--three-trips",
+        action="store_true",
+        help="also ours with compiled reads in three round trips (IAFACTORY_PIPELINED_READS_POOL_SIZE=0)",
+    )
     args = parser.parse_args()
     if args.tenants < 2 * ROTATING:
         parser.error(f"--tenants must be at least {2 * ROTATING} (readers and writers)")
@@ -77,7 +82,7 @@ def main() -> None:
                 no_rls="iafactory serve (1 process), RLS off",
                 v5=f"PostGraphile {postgraphile_version()} (Node 22)",
             )
-            variants = start_variants(labels, url, no_rls_url, work, args.workers)
+            variants = start_variants(labels, url, no_rls_url, work, args.workers, args.three_trips)
             for variant in variants:
                 running.callback(variant.server.stop)
             for compared in selected:
@@ -104,9 +109,18 @@ def main() -> None:
                 profile_ours(variants[0], work, tenants[:ROTATING], args)
 
 
-def start_variants(labels: Labels, url: str, no_rls_url: str, work: Path, workers: int) -> list[Variant]:
+def start_variants(
+    labels: Labels, url: str, no_rls_url: str, work: Path, workers: int, three_trips: bool
+) -> list[Variant]:
+    unpipelined = []
+    if three_trips:
+        label = "iafactory serve (1 process), 3 trips"
+        settings = {"IAFACTORY_PIPELINED_READS_POOL_SIZE": "0"}
+        server = start_ours(label, url, work, secret=SECRET, settings=settings)
+        unpipelined = [Variant(label, server, url, counted=False)]
     return [
         Variant(labels.ours, start_ours(labels.ours, url, work, secret=SECRET), url),
+        *unpipelined,
         Variant(labels.workers, start_ours(labels.workers, url, work, secret=SECRET, workers=workers), url),
         Variant(labels.no_rls, start_ours(labels.no_rls, no_rls_url, work, secret=SECRET), no_rls_url),
         Variant(labels.v5, start_postgraphile(labels.v5, url, work, secret=SECRET), url, postgraphile=True),
@@ -136,9 +150,8 @@ def run_rounds(
             samples[variant.label].append(sample)
             print(f"  {compared.name:14} round {round_ + 1}  {variant.label:38}"
                   f" {sample.run.per_second:7.0f} req/s", flush=True)  # fmt: skip
-    return {
-        v.label: Row(v.label, samples[v.label], trips.get((compared.name, v.postgraphile))) for v in variants
-    }
+    counted = {v.label: trips.get((compared.name, v.postgraphile)) if v.counted else None for v in variants}
+    return {v.label: Row(v.label, samples[v.label], counted[v.label]) for v in variants}
 
 
 def count_round_trips(

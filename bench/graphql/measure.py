@@ -25,6 +25,7 @@ class Variant:
     server: Server
     database_url: str  # PostgreSQL CPU is summed over this database's backends
     postgraphile: bool = False
+    counted: bool = True  # its SQL round trips are those counted for ours (or v5)
 
     def body(self, compared: Compared, tenant: Tenant) -> Body:
         return compared.v5(tenant) if self.postgraphile else compared.ours(tenant)

@@ -43,9 +43,18 @@ class Server:
                 self.process.wait()
 
 
-def start_ours(label: str, database_url: str, work: Path, *, secret: str, workers: int = 1) -> Server:
+def start_ours(
+    label: str,
+    database_url: str,
+    work: Path,
+    *,
+    secret: str,
+    workers: int = 1,
+    settings: dict[str, str] | None = None,
+) -> Server:
     """`iafactory serve [--workers N]` in production mode (explicit secret, no GraphiQL, no
-    introspection), default pool; transcription workers off (no audio in this bench)."""
+    introspection), default pool; transcription workers off (no audio in this bench).
+    `settings`: more IAFACTORY_* variables."""
     port = _free_port()
     data_dir = work / f"iafactory-{port}"
     env = {
@@ -55,6 +64,7 @@ def start_ours(label: str, database_url: str, work: Path, *, secret: str, worker
         "IAFACTORY_JWT_SECRET": secret,
         "IAFACTORY_DATA_DIR": str(data_dir),
         "IAFACTORY_TRANSCRIBE_WORKERS": "0",
+        **(settings or {}),
     }
     command = [sys.executable, "-m", "iafactory.cli", "serve", "--port", str(port), "--workers", str(workers)]
     base = f"http://127.0.0.1:{port}"

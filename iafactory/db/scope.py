@@ -25,6 +25,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from uuid import UUID
 
@@ -164,6 +165,64 @@ def _opening_sql(
         " set_config('app.request_id', '"
     )
     return head, f"', true){settings}{check}{lock}"
+
+
+# The opening of a pipelined read (db/pipeline.py), as parameterised statements: queued with
+# the read in one round trip and one implicit transaction, ending at the pipeline's Sync.
+# Two statements, because `app` may be named only once the role is switched: PostgreSQL
+# checks schema privileges when it parses a statement, before any of it runs.
+_PIPELINE_SETTINGS = (
+    "SELECT set_config('role', $1, true), set_config('statement_timeout', $2, true),"
+    " set_config('app.request_id', $3, true), set_config('app.user_id', $4, true),"
+    " set_config('app.tenant_id', $5, true)"
+)
+_PIPELINE_CHECK = (
+    "SELECT app.assert_principal($1::uuid, $2::uuid, $3, $4::boolean, $5::uuid, $6::timestamptz)"
+)
+
+
+def pipeline_opening(opening: Opening) -> list[tuple[str, list[bytes | None]]]:
+    """(statement, parameters in text format) in order. For a tenant member's read only: no
+    write lock, no READ ONLY, and one statement after it (one snapshot whatever the isolation)."""
+    settings, check = _pipeline_parameters(
+        opening.role, opening.tenant_id, opening.principal, opening.statement_timeout_ms, opening.writes
+    )
+    return [
+        (_PIPELINE_SETTINGS, [settings[0], settings[1], _safe(opening.request_id).encode(), *settings[2:]]),
+        (_PIPELINE_CHECK, list(check)),
+    ]
+
+
+# Memoised as _opening_sql is: the same for every request of a token but for its request id.
+@functools.lru_cache(maxsize=4096)
+def _pipeline_parameters(
+    role: DbRole,
+    tenant_id: UUID | None,
+    principal: Principal | None,
+    statement_timeout_ms: int,
+    writes: bool,
+) -> tuple[tuple[bytes, ...], tuple[bytes | None, ...]]:
+    """The settings' parameters but the request id, and the check's."""
+    if (
+        writes
+        or principal is None
+        or principal.is_support
+        or principal.superadmin
+        or tenant_id is None
+        or principal.tenant_id != tenant_id
+        or principal.role is None
+    ):
+        raise ValueError("a pipelined opening is for a tenant member's read")
+    tenant, user = _uuid(tenant_id).encode(), _uuid(principal.user_id).encode()
+    # Whole seconds, as the simple opening's to_timestamp() passes them.
+    issued = (
+        datetime.fromtimestamp(int(principal.issued_at.timestamp()), UTC).isoformat().encode()
+        if principal.issued_at
+        else None
+    )
+    session = _uuid(principal.session_id).encode() if principal.session_id else None
+    settings = (DbRole(role).value.encode(), str(int(statement_timeout_ms)).encode(), user, tenant)
+    return settings, (tenant, user, Role(principal.role).value.encode(), b"false", session, issued)
 
 
 async def _acquire(pool: asyncpg.Pool) -> asyncpg.Connection:

@@ -69,6 +69,11 @@ class PlanCache:
         self._entries[tenant_id] = (now + self._ttl, value)
         return value
 
+    def cached(self, tenant_id: UUID) -> int | None:
+        """The tenant's requests per minute if known and fresh, without asking the database."""
+        cached = self._entries.get(tenant_id)
+        return cached[1] if cached is not None and cached[0] > time.monotonic() else None
+
 
 class RateLimits:
     def __init__(self, settings: Settings) -> None:
@@ -87,6 +92,8 @@ class RateLimits:
         self.plans = PlanCache(ttl=settings.plan_cache_seconds)
         # One item per distinct rate (a handful of plans and overrides); its key names the tenant.
         self._per_minute: dict[int, RateLimitItem] = {}
+        # Tenants refused a request, until their wait is over (monotonic clock).
+        self._refused: dict[UUID, float] = {}
 
     def _item(self, rate: str) -> RateLimitItem:
         parsed = parse(rate)
@@ -99,11 +106,35 @@ class RateLimits:
         except (OSError, asyncpg.PostgresError) as error:
             log.warning("plan limits unavailable; request allowed", error=str(error))
             return None
+        return await self._spend_tenant(tenant_id, per_minute)
+
+    def may_spend_after(self, tenant_id: UUID) -> bool:
+        """Whether a read may run first and spend afterwards (`spend_after`): the tenant's rate
+        is cached and no request of it was refused within its wait. A tenant at its limit
+        thus costs at most one read per wait that is then refused, not one per request."""
+        refused_until = self._refused.get(tenant_id)
+        if refused_until is not None and refused_until > time.monotonic():
+            return False
+        return self.plans.cached(tenant_id) is not None
+
+    async def spend_after(self, tenant_id: UUID) -> int | None:
+        """`tenant`'s answer, for a read that ran after `may_spend_after`: None if allowed."""
+        per_minute = self.plans.cached(tenant_id)
+        if per_minute is None:
+            return 1  # expired in between: the caller takes the path that asks the database
+        return await self._spend_tenant(tenant_id, per_minute)
+
+    async def _spend_tenant(self, tenant_id: UUID, per_minute: int) -> int | None:
         item = self._per_minute.get(per_minute)
         if item is None:
             item = RateLimitItemPerMinute(per_minute, namespace=self._namespace)
             self._per_minute[per_minute] = item
-        return await self._spend(item, "tenant", str(tenant_id))
+        retry_after = await self._spend(item, "tenant", str(tenant_id))
+        if retry_after is not None:
+            if len(self._refused) > 100_000:  # a bound on memory, not a policy
+                self._refused.clear()
+            self._refused[tenant_id] = time.monotonic() + retry_after
+        return retry_after
 
     async def check_login_address(self, client: str) -> None:
         """RATE_LIMITED after too many sign-in attempts from one address, whatever the emails."""

@@ -214,3 +214,18 @@ async def test_an_unreachable_redis_lets_requests_through_rather_than_stopping_t
     limits = RateLimits(Settings(REDIS_URL="redis://127.0.0.1:1/0", IAFACTORY_LOGIN_RATE_LIMIT="1/minute"))
     for _ in range(3):
         await limits.check_login("192.0.2.1", "someone@example.test")  # no RATE_LIMITED, no error
+
+
+async def test_a_read_that_spends_after_it_ran_stops_running_first_once_its_tenant_is_refused() -> None:
+    """The pipelined read (compiled/endpoint.py) runs before its budget is spent: without this,
+    a tenant over its limit would still cost one read per refused request."""
+    limits = RateLimits(Settings())
+    tenant = uuid.uuid4()
+    assert not limits.may_spend_after(tenant), "the rate is not cached yet: spend first"
+    limits.plans._entries[tenant] = (float("inf"), 2)  # as a first request caches it
+    assert limits.may_spend_after(tenant)
+    assert [await limits.spend_after(tenant) for _ in range(2)] == [None, None]
+    retry_after = await limits.spend_after(tenant)
+    assert retry_after is not None and retry_after > 0
+    assert not limits.may_spend_after(tenant), "refused: its requests spend first again until the wait ends"
+    assert limits.may_spend_after(uuid.uuid4()) is False

@@ -9,7 +9,7 @@ statement whose single text value is the response's `data`, byte for byte what t
     render.py     the plan's IR -> the SQL statement, per pattern of null parameters
     binding.py    a request's variables and caller -> the statement's parameters
     plans.py      Plan, the bounded plan cache, and the extension that fills it
-    endpoint.py   the view's fast path: a cached plan answered in three round trips
+    endpoint.py   the view's fast path: a cached plan answered in one round trip (or three)
 
 A plan exists only for a document that has already passed parsing, validation and the
 complexity limits on the general path (plans.PlanRecorder records it there). Whatever a plan

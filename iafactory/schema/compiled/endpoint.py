@@ -1,9 +1,12 @@
 """The view's fast path: a POSTed query with a cached plan, answered without Strawberry.
 
-Same behaviour as the general path, in at most three round trips: the transaction's opening
-(db/scope.py: role, tenant, and the database's check of the caller), the compiled
-statement, COMMIT. In between, the tenant's budget is spent exactly as OperationScope spends
-it. The statement's text is the response's `data`, spliced in without being parsed.
+Same behaviour as the general path. Usually in ONE round trip (db/pipeline.py): the
+transaction's opening (role, tenant, and the database's check of the caller) and the compiled
+statement are sent together, and the tenant's budget is spent once they answered. Otherwise
+(the tenant's rate not cached yet, a tenant refused a moment ago, IAFACTORY_PIPELINED_READS_POOL_SIZE=0)
+in three, through db/scope.py: opening, budget spent exactly as OperationScope spends it,
+statement, COMMIT. The statement's text is the response's `data`, spliced in without being
+parsed.
 
 `respond` answers None, and the view runs the general path, for anything else: no plan yet,
 an unusual request body, a caller that is not a plain member of a tenant (no token, an
@@ -25,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from iafactory.auth.principal import Principal, Role
+from iafactory.db.pipeline import PipelinedReads, PipelineFailed, ReadsUnavailable
 from iafactory.db.scope import Isolation, Opening, TenantScope
 from iafactory.governance.metrics import Metrics
 from iafactory.protocol.negotiation import negotiate
@@ -40,6 +44,8 @@ log = structlog.get_logger("iafactory.compiled")
 # general path until someone decides otherwise.
 COMPILED_ROLES = frozenset({Role.OWNER, Role.ADMIN, Role.MEMBER})
 STREAMING = ("multipart/mixed", "text/event-stream")
+# The opening's check refusing the caller (revoked, suspended): not the plan's fault.
+CALLER_REFUSED = frozenset({"IA401", "IA423"})
 
 
 def eligible(principal: Principal | None) -> bool:
@@ -131,8 +137,9 @@ class CompiledReads:
         principal: Principal,
         key: tuple[str, str | None],
     ) -> tuple[str, int] | None:
-        """(the data's JSON text, statements sent) or None. One transaction, as
-        OperationScope opens it for a query; rolled back unless the statement succeeded."""
+        """(the data's JSON text, round trips) or None. One transaction, opened as
+        OperationScope opens it for a query: pipelined in one round trip when it can be,
+        otherwise three."""
         assert principal.tenant_id is not None
         opening = Opening.for_principal(
             principal,
@@ -140,6 +147,9 @@ class CompiledReads:
             statement_timeout_ms=self.settings.statement_timeout_ms,
             isolation=Isolation.REPEATABLE_READ,
         )
+        sql, arguments = plan.statement(values)
+        if services.reads is not None and services.rate_limits.may_spend_after(principal.tenant_id):
+            return await self._pipelined(request, services, services.reads, opening, (sql, arguments), key)
         scope = TenantScope(services.pool, opening)
         committed = False
         try:
@@ -148,16 +158,11 @@ class CompiledReads:
                 return None
             services.api_calls.count(principal.tenant_id)
             request.scope[BUDGET_SPENT] = True
-            sql, arguments = plan.statement(values)
             text: str = await scope.fetchval(sql, *arguments)
             committed = True
         except Exception as error:  # noqa: BLE001 - the general path answers, with its own errors
             if request.scope.get(BUDGET_SPENT):
-                log.warning(
-                    "compiled statement failed", operation_name=plan.operation_name, error=repr(error)
-                )
-                if _compiler_bug(error):
-                    self.plans.forget(*key)
+                self._failed(error, key)
             return None
         finally:
             try:
@@ -168,6 +173,41 @@ class CompiledReads:
         if not committed:
             return None
         return text, scope.statement_count  # the log line's identity: telemetry.report binds it
+
+    async def _pipelined(
+        self,
+        request: Request,
+        services: Services,
+        reads: PipelinedReads,
+        opening: Opening,
+        statement: tuple[str, list[Any]],
+        key: tuple[str, str | None],
+    ) -> tuple[str, int] | None:
+        """The opening, the caller's check and the read in one round trip; the budget is
+        spent after it (ratelimit.may_spend_after), and a refusal discards the answer."""
+        assert opening.tenant_id is not None
+        try:
+            value = await reads.read(opening, *statement)
+        except ReadsUnavailable as error:
+            log.warning("pipelined read unavailable", error=str(error))
+            return None
+        except PipelineFailed as error:  # a refused caller, a bad cursor...: nothing was spent
+            if error.sqlstate not in CALLER_REFUSED:
+                self._failed(error, key)
+            return None
+        if await services.rate_limits.spend_after(opening.tenant_id) is not None:
+            return None  # the general path answers RATE_LIMITED
+        services.api_calls.count(opening.tenant_id)
+        request.scope[BUDGET_SPENT] = True
+        if value is None:  # the statement always answers one row; a plan that does not is dropped
+            self.plans.forget(*key)
+            return None
+        return value.decode(), 1
+
+    def _failed(self, error: BaseException, key: tuple[str, str | None]) -> None:
+        log.warning("compiled statement failed", operation_name=key[1], error=repr(error))
+        if _compiler_bug(error):
+            self.plans.forget(*key)
 
 
 def _compiler_bug(error: BaseException) -> bool:

@@ -14,7 +14,7 @@ The opening's statements come from db/scope.py (`pipeline_opening`), still the o
 a role is switched. Reads only: a transaction that writes needs the write lock and more
 statements than one.
 
-Connections come from their own small pool (psycopg_pool) and keep each read's parsed
+Connections come from their own small set (`Connections`) and keep each read's parsed
 statement (a bounded number per connection, the oldest closed first), so PostgreSQL plans a
 read as it does asyncpg's prepared statements.
 
@@ -29,14 +29,13 @@ import functools
 import hashlib
 import weakref
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 import psycopg
 import structlog
 from psycopg import pq
-from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from iafactory.db.scope import ACQUIRE_TIMEOUT_SECONDS, Opening, pipeline_opening
 
@@ -77,9 +76,64 @@ def _name(sql: bytes) -> bytes:
     return b"iaf_" + hashlib.blake2b(sql, digest_size=10).hexdigest().encode()
 
 
+class Connections:
+    """The reads' connections: at most `size`, opened when first needed, each lent to one read
+    at a time; one that broke (or was left mid-transaction) is dropped and later replaced.
+
+    Not psycopg_pool: under the bench's load its bookkeeping and its waiting clients were ~11%
+    of a pipelined read's CPU in the server; this needs one semaphore and a list. A connection
+    that died while idle (PostgreSQL restarted) fails its next read, which then takes the
+    three-trip path, and is replaced."""
+
+    def __init__(self, connect: Callable[[], Awaitable[psycopg.AsyncConnection]], size: int) -> None:
+        self._connect = connect
+        self._idle: list[psycopg.AsyncConnection] = []
+        self._free = asyncio.Semaphore(size)
+        self._closed = False
+
+    async def take(self) -> psycopg.AsyncConnection:
+        try:
+            if self._free.locked():  # all lent: wait, but not forever
+                async with asyncio.timeout(ACQUIRE_TIMEOUT_SECONDS):
+                    await self._free.acquire()
+            else:
+                await self._free.acquire()
+        except TimeoutError as error:
+            raise ReadsUnavailable("no pooled connection in time") from error
+        try:
+            while self._idle:
+                connection = self._idle.pop()
+                if not connection.closed:
+                    return connection
+            return await self._connect()
+        except BaseException as error:
+            self._free.release()
+            if isinstance(error, psycopg.Error | OSError):
+                raise ReadsUnavailable(f"cannot connect: {error}") from error
+            raise
+
+    async def give_back(self, connection: psycopg.AsyncConnection) -> None:
+        try:
+            if self._closed or connection.closed or connection.pgconn.transaction_status != IDLE:
+                await connection.close()
+            else:
+                self._idle.append(connection)
+        finally:
+            self._free.release()
+
+    async def close(self) -> None:
+        self._closed = True
+        idle, self._idle = self._idle, []
+        for connection in idle:
+            await connection.close()
+
+
+IDLE = pq.TransactionStatus.IDLE
+
+
 class PipelinedReads:
-    def __init__(self, pool: AsyncConnectionPool) -> None:
-        self._pool = pool
+    def __init__(self, connections: Connections) -> None:
+        self._connections = connections
         # Per connection: its prepared statements' names, least recently used first.
         self._prepared: weakref.WeakKeyDictionary[psycopg.AsyncConnection, OrderedDict[bytes, None]] = (
             weakref.WeakKeyDictionary()
@@ -89,42 +143,36 @@ class PipelinedReads:
     async def start(
         cls, dsn: str, *, size: int, idle_in_transaction_timeout_ms: int
     ) -> PipelinedReads | None:
-        """The reads' pool, or None (logged) when it cannot connect: reads then take asyncpg."""
-        pool: AsyncConnectionPool = AsyncConnectionPool(
-            dsn,
-            min_size=1,
-            max_size=size,
-            open=False,
-            name="pipelined-reads",
-            timeout=ACQUIRE_TIMEOUT_SECONDS,
-            kwargs={
-                "autocommit": True,
-                "application_name": "iafactory",
-                "connect_timeout": int(CONNECT_TIMEOUT_SECONDS),
-                "options": f"-c idle_in_transaction_session_timeout={int(idle_in_transaction_timeout_ms)}",
-            },
-        )
+        """The reads' connections (one opened now), or None (logged) when it cannot connect:
+        reads then take the three-trip path."""
+
+        async def connect() -> psycopg.AsyncConnection:
+            return await psycopg.AsyncConnection.connect(
+                dsn,
+                autocommit=True,
+                application_name="iafactory",
+                connect_timeout=int(CONNECT_TIMEOUT_SECONDS),
+                options=f"-c idle_in_transaction_session_timeout={int(idle_in_transaction_timeout_ms)}",
+            )
+
+        connections = Connections(connect, size)
         try:
-            await pool.open(wait=True, timeout=CONNECT_TIMEOUT_SECONDS)
-        except (PoolTimeout, psycopg.Error, OSError) as error:
+            await connections.give_back(await connections.take())
+        except ReadsUnavailable as error:
             log.warning("pipelined reads off: cannot connect", error=str(error))
-            await pool.close()
             return None
-        return cls(pool)
+        return cls(connections)
 
     async def close(self) -> None:
-        await self._pool.close()
+        await self._connections.close()
 
     async def read(self, opening: Opening, sql: str, arguments: Sequence[Any]) -> bytes | None:
         """The first column of the read's first row, as PostgreSQL's text, in one round trip."""
-        try:
-            connection = await self._pool.getconn()
-        except PoolTimeout as error:
-            raise ReadsUnavailable("no pooled connection in time") from error
+        connection = await self._connections.take()
         try:
             return await self._run(connection, opening, sql.encode(), [text_parameter(a) for a in arguments])
         finally:
-            await self._pool.putconn(connection)
+            await self._connections.give_back(connection)
 
     async def _run(
         self,

@@ -59,13 +59,16 @@ def opening_for(principal: Principal, request_id: str = "pipelined-1") -> Openin
 
 async def session_state(reads: PipelinedReads) -> str:
     """What the pooled connection's session looks like between reads."""
-    async with reads._pool.connection() as connection:
+    connection = await reads._connections.take()
+    try:
         cursor = await connection.execute(
             "SELECT concat_ws(' ', current_user,"
             " coalesce(nullif(current_setting('app.tenant_id', true), ''), '-'),"
             " current_setting('statement_timeout'))"
         )
         row = await cursor.fetchone()
+    finally:
+        await reads._connections.give_back(connection)
     assert row is not None
     return str(row[0])
 

@@ -226,6 +226,7 @@ async def test_a_read_that_spends_after_it_ran_stops_running_first_once_its_tena
     assert limits.may_spend_after(tenant)
     assert [await limits.spend_after(tenant) for _ in range(2)] == [None, None]
     retry_after = await limits.spend_after(tenant)
-    assert retry_after is not None and retry_after > 0
+    assert retry_after is not None
+    assert retry_after > 0
     assert not limits.may_spend_after(tenant), "refused: its requests spend first again until the wait ends"
     assert limits.may_spend_after(uuid.uuid4()) is False

@@ -6,7 +6,9 @@ database that the token still matches (user exists, tenant exists and is ACTIVE,
 same super-admin flag, its session not ended; a support session's transaction is READ ONLY).
 Settings are `set_config(..., true)`: they end with the transaction, so nothing can leak to
 the next borrower of the connection. This module is the only place a
-role is switched (a test greps the package for it).
+role is switched (a test greps the package for it). One exception to "opens here": a
+compiled read sends the same opening's statements (`pipeline_opening`) in one round trip
+with its statement, through db/pipeline.py.
 
 A transaction that writes a tenant's rows (`writes=True`: a mutation, a worker's step) takes
 the tenant's write lock in its opening, before any row: the quota check and the audit

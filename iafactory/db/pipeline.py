@@ -82,8 +82,8 @@ class Connections:
 
     Not psycopg_pool: under the bench's load its bookkeeping and its waiting clients were ~11%
     of a pipelined read's CPU in the server; this needs one semaphore and a list. A connection
-    that died while idle (PostgreSQL restarted) fails its next read, which then takes the
-    three-trip path, and is replaced."""
+    that died while idle (PostgreSQL restarted) fails its next read at once (the endpoint
+    then lets the general path answer it) and is replaced."""
 
     def __init__(self, connect: Callable[[], Awaitable[psycopg.AsyncConnection]], size: int) -> None:
         self._connect = connect

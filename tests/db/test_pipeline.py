@@ -13,11 +13,12 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 
+import psycopg
 import pytest
 
 from iafactory.auth.principal import Principal, Role
 from iafactory.db import pipeline, roles
-from iafactory.db.pipeline import PipelinedReads, PipelineFailed
+from iafactory.db.pipeline import PipelinedReads, PipelineFailed, ReadsUnavailable
 from iafactory.db.scope import Isolation, Opening
 from tests.support.graphql import Account
 from tests.support.server import JWT_SECRET, Server
@@ -164,3 +165,19 @@ def test_only_a_tenant_members_read_is_pipelined() -> None:
         )
     with pytest.raises(ValueError, match="tenant member's read"):
         pipeline.pipeline_opening(Opening.for_principal(None, request_id="a", statement_timeout_ms=5000))
+
+
+async def test_a_connection_that_died_while_idle_fails_one_read_and_is_replaced(
+    reads: PipelinedReads, new_tenant: Callable[..., Account], database_url: str
+) -> None:
+    """PostgreSQL ended the idle connection (a restart, an operator): the next read fails at
+    once with ReadsUnavailable (the endpoint then lets the general path answer), the dead
+    connection is not lent again, and the read after it works on a new one."""
+    opening = opening_for(principal_of(new_tenant("alice")))
+    assert await reads.read(opening, WHO, ["before"]) is not None
+    (idle,) = reads._connections._idle  # the fixture's one connection
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as admin:
+        await admin.execute("SELECT pg_terminate_backend(%s, 5000)", [idle.pgconn.backend_pid])
+    with pytest.raises(ReadsUnavailable):
+        await reads.read(opening, WHO, ["during"])
+    assert await reads.read(opening, WHO, ["after"]) is not None

@@ -46,6 +46,9 @@ CONNECT_TIMEOUT_SECONDS = 5.0
 MAX_PREPARED = 256
 
 _STATUS_FAILED = (pq.ExecStatus.FATAL_ERROR, pq.ExecStatus.PIPELINE_ABORTED)
+IDLE = pq.TransactionStatus.IDLE
+PARSE, CLOSE = "parse", "close"  # the queued messages whose outcome changes a connection
+DUPLICATE_PREPARED_STATEMENT = "42P05"
 
 
 class PipelineFailed(Exception):
@@ -71,9 +74,11 @@ def text_parameter(value: Any) -> bytes | None:
     return str(value).encode()
 
 
+# Keyed by the SQL's str: the plan's statement and the opening's are the same objects every
+# request, their hash computed once.
 @functools.lru_cache(maxsize=4096)
-def _name(sql: bytes) -> bytes:
-    return b"iaf_" + hashlib.blake2b(sql, digest_size=10).hexdigest().encode()
+def _name(sql: str) -> bytes:
+    return b"iaf_" + hashlib.blake2b(sql.encode(), digest_size=10).hexdigest().encode()
 
 
 class Connections:
@@ -128,9 +133,6 @@ class Connections:
             await connection.close()
 
 
-IDLE = pq.TransactionStatus.IDLE
-
-
 class PipelinedReads:
     def __init__(self, connections: Connections) -> None:
         self._connections = connections
@@ -170,7 +172,7 @@ class PipelinedReads:
         """The first column of the read's first row, as PostgreSQL's text, in one round trip."""
         connection = await self._connections.take()
         try:
-            return await self._run(connection, opening, sql.encode(), [text_parameter(a) for a in arguments])
+            return await self._run(connection, opening, sql, [text_parameter(a) for a in arguments])
         finally:
             await self._connections.give_back(connection)
 
@@ -178,7 +180,7 @@ class PipelinedReads:
         self,
         connection: psycopg.AsyncConnection,
         opening: Opening,
-        sql: bytes,
+        sql: str,
         parameters: list[bytes | None],
     ) -> bytes | None:
         prepared = self._prepared.setdefault(connection, OrderedDict())
@@ -189,7 +191,7 @@ class PipelinedReads:
         try:
             pgconn.enter_pipeline_mode()
             for statement, values in pipeline_opening(opening):
-                self._queue(pgconn, prepared, messages, statement.encode(), values)
+                self._queue(pgconn, prepared, messages, statement, values)
             self._queue(pgconn, prepared, messages, sql, parameters)
             pgconn.pipeline_sync()
             results = await _exchange(pgconn)
@@ -216,7 +218,7 @@ class PipelinedReads:
         pgconn: pq.abc.PGconn,
         prepared: OrderedDict[bytes, None],
         messages: list[tuple[str, bytes] | None],
-        sql: bytes,
+        sql: str,
         parameters: Sequence[bytes | None],
     ) -> None:
         name = _name(sql)
@@ -227,14 +229,10 @@ class PipelinedReads:
                 oldest, _ = prepared.popitem(last=False)
                 pgconn.send_close_prepared(oldest)
                 messages.append((CLOSE, oldest))
-            pgconn.send_prepare(name, sql)
+            pgconn.send_prepare(name, sql.encode())
             messages.append((PARSE, name))
         pgconn.send_query_prepared(name, parameters)
         messages.append(None)
-
-
-PARSE, CLOSE = "parse", "close"
-DUPLICATE_PREPARED_STATEMENT = "42P05"
 
 
 def _remember(

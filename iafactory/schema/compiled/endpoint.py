@@ -149,7 +149,9 @@ class CompiledReads:
         )
         sql, arguments = plan.statement(values)
         if services.reads is not None and services.rate_limits.may_spend_after(principal.tenant_id):
-            return await self._pipelined(request, services, services.reads, opening, (sql, arguments), key)
+            return await self._pipelined(
+                request, services, services.reads, opening, plan, (sql, arguments), key
+            )
         scope = TenantScope(services.pool, opening)
         committed = False
         try:
@@ -162,7 +164,7 @@ class CompiledReads:
             committed = True
         except Exception as error:  # noqa: BLE001 - the general path answers, with its own errors
             if request.scope.get(BUDGET_SPENT):
-                self._failed(error, key)
+                self._failed(error, plan, key)
             return None
         finally:
             try:
@@ -180,6 +182,7 @@ class CompiledReads:
         services: Services,
         reads: PipelinedReads,
         opening: Opening,
+        plan: Plan,
         statement: tuple[str, list[Any]],
         key: tuple[str, str | None],
     ) -> tuple[str, int] | None:
@@ -193,7 +196,7 @@ class CompiledReads:
             return None
         except PipelineFailed as error:  # a refused caller, a bad cursor...: nothing was spent
             if error.sqlstate not in CALLER_REFUSED:
-                self._failed(error, key)
+                self._failed(error, plan, key)
             return None
         if await services.rate_limits.spend_after(opening.tenant_id) is not None:
             return None  # the general path answers RATE_LIMITED
@@ -204,8 +207,8 @@ class CompiledReads:
             return None
         return value.decode(), 1
 
-    def _failed(self, error: BaseException, key: tuple[str, str | None]) -> None:
-        log.warning("compiled statement failed", operation_name=key[1], error=repr(error))
+    def _failed(self, error: BaseException, plan: Plan, key: tuple[str, str | None]) -> None:
+        log.warning("compiled statement failed", operation_name=plan.operation_name, error=repr(error))
         if _compiler_bug(error):
             self.plans.forget(*key)
 

@@ -173,6 +173,7 @@ def _opening_sql(
 # the read in one round trip and one implicit transaction, ending at the pipeline's Sync.
 # Two statements, because `app` may be named only once the role is switched: PostgreSQL
 # checks schema privileges when it parses a statement, before any of it runs.
+# The same settings and check as _opening_sql's text: a change to one is a change to both.
 _PIPELINE_SETTINGS = (
     "SELECT set_config('role', $1, true), set_config('statement_timeout', $2, true),"
     " set_config('app.request_id', $3, true), set_config('app.user_id', $4, true),"
